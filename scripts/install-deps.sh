@@ -13,4 +13,5 @@ apt-get install -y -q --no-install-recommends \
     protobuf-c-compiler libprotobuf-c-dev \
     libmbedtls-dev libsqlite3-dev libsystemd-dev \
     libcmocka-dev libssl-dev openssl \
-    clang llvm libclang-rt-14-dev valgrind procps
+    clang llvm libclang-rt-14-dev valgrind procps \
+    librust-parsec-interface-dev
