@@ -1,0 +1,29 @@
+/* The front end: everything that happens to a fully read request (wire-protocol.md §6 steps
+ * 9-23). Pure with respect to I/O: it takes bytes and returns the reply's bytes. */
+#ifndef PARSEC_FRONTEND_H
+#define PARSEC_FRONTEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "service/auth/auth.h"
+#include "service/service.h"
+#include "wire/header.h"
+
+struct fe_request {
+    struct psc_header h;
+    const uint8_t *body;
+    const uint8_t *auth; /* h.body_len and h.auth_len bytes */
+    const struct peer_cred *peer; /* NULL when unknown (fuzzing) */
+};
+
+/* Handles one request and writes the complete reply (header and body) into a malloc'd buffer.
+ * Returns the reply's status, or -1 if no reply could be built (out of memory). */
+int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t **reply,
+                    size_t *reply_len);
+
+/* A reply with the generic header (provider 0, opcode Ping, no body) for errors found before
+ * the request header could be trusted. */
+void frontend_generic_reply(int status, uint8_t out[PSC_WIRE_HEADER_SIZE]);
+
+#endif

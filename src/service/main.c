@@ -1,0 +1,397 @@
+/* parsec: the Parsec service daemon. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "common/log.h"
+#include "service/config.h"
+#include "service/listener.h"
+#include "service/server.h"
+#include "service/service.h"
+
+static const char *const MOD = "parsec";
+#define DEFAULT_CONFIG "config.toml"
+
+struct daemon_state {
+    const char *config_path; /* NULL: embedded defaults */
+    char *state_dir;         /* embedded defaults only */
+    int initial_cwd;         /* fd of the working directory at start */
+    int systemd_socket;      /* the listening socket came from systemd */
+    char *socket_path;       /* path of the socket we created */
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: parsec [-c FILE]\n"
+            "\n"
+            "The Parsec service: a local daemon serving PSA Crypto operations to applications\n"
+            "over a Unix socket, with keys isolated per application.\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config FILE  configuration file to read at start and at every SIGHUP\n"
+            "                     (default: " DEFAULT_CONFIG " in the working directory; when\n"
+            "                     that file does not exist the service runs on its embedded\n"
+            "                     defaults: software provider, SQLite key mappings, Unix peer\n"
+            "                     credentials, all state in $PARSEC_STATE_DIR, else\n"
+            "                     $XDG_STATE_HOME/parsec, else ~/.local/state/parsec)\n"
+            "  -h, --help         print this help and exit\n"
+            "  -V, --version      print the version and exit\n"
+            "\n"
+            "Signals: SIGTERM and SIGINT stop the service after the requests in flight;\n"
+            "SIGHUP reloads the configuration (a configuration that fails to load is logged\n"
+            "and the running one keeps serving).\n"
+            "Environment: RUST_LOG or PARSEC_LOG sets the log level (error, warn, info, debug,\n"
+            "trace) unless the configuration's log_level does; NOTIFY_SOCKET, LISTEN_FDS and\n"
+            "LISTEN_PID are honoured for systemd.\n");
+}
+
+/* Makes a configured path absolute against the working directory at start, so that the
+ * providers' change of directory never changes what a relative path in the file means. */
+static int absolutize(char **p, const char *base)
+{
+    if (!*p || (*p)[0] == '/')
+        return 0;
+    char *a;
+    if (asprintf(&a, "%s/%s", base, *p) < 0)
+        return -1;
+    free(*p);
+    *p = a;
+    return 0;
+}
+
+static int fix_paths(struct config *cfg, char *err, size_t err_len)
+{
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd))) {
+        snprintf(err, err_len, "getcwd: %s", strerror(errno));
+        return -1;
+    }
+    int rc = absolutize(&cfg->listener.socket_path, cwd);
+    for (size_t i = 0; i < cfg->n_kims; i++) {
+        rc |= absolutize(&cfg->kims[i].store_path, cwd);
+        rc |= absolutize(&cfg->kims[i].sqlite_db_path, cwd);
+    }
+    for (size_t i = 0; i < cfg->n_providers; i++) {
+        struct cfg_provider *p = &cfg->providers[i];
+        /* The original keeps Mbed TLS key files in the working directory. */
+        if (!p->key_store_path && strcmp(p->provider_type, "MbedCrypto") == 0)
+            p->key_store_path = strdup(".");
+        rc |= absolutize(&p->key_store_path, cwd);
+        if (p->key_store_path && strcmp(p->key_store_path + strlen(p->key_store_path) - 2, "/.") == 0)
+            p->key_store_path[strlen(p->key_store_path) - 2] = 0;
+    }
+    if (rc != 0)
+        snprintf(err, err_len, "out of memory");
+    return rc;
+}
+
+static char *state_dir_default(void)
+{
+    const char *v = getenv("PARSEC_STATE_DIR");
+    char *d = NULL;
+    if (v && *v)
+        d = strdup(v);
+    else if ((v = getenv("XDG_STATE_HOME")) && *v)
+        (void)!asprintf(&d, "%s/parsec", v);
+    else if ((v = getenv("HOME")) && *v)
+        (void)!asprintf(&d, "%s/.local/state/parsec", v);
+    else
+        (void)!asprintf(&d, "/tmp/parsec-%u", (unsigned)getuid());
+    return d;
+}
+
+static int mkdirs(const char *path, mode_t mode)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -1;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, mode) != 0 && errno != EEXIST)
+                return -1;
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
+}
+
+/* Reads the configuration the daemon runs on: the file, or the embedded defaults. */
+static int load_config(struct daemon_state *d, struct config *cfg, char *err, size_t err_len)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    if (fchdir(d->initial_cwd) != 0) {
+        snprintf(err, err_len, "cannot return to the start-up directory: %s", strerror(errno));
+        return -1;
+    }
+    if (d->config_path) {
+        /* Warnings about the file (unknown keys) are shown whatever the log level. */
+        enum log_level level = log_get_level();
+        if (level < LOG_WARN)
+            log_set_level(LOG_WARN);
+        int rc = config_load(d->config_path, cfg, err, err_len);
+        log_set_level(level);
+        if (rc != 0)
+            return -1;
+    } else {
+        if (mkdirs(d->state_dir, 0700) != 0) {
+            snprintf(err, err_len, "cannot create %s: %s", d->state_dir, strerror(errno));
+            return -1;
+        }
+        if (config_embedded(d->state_dir, cfg) != 0) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+    }
+    if (fix_paths(cfg, err, err_len) != 0) {
+        config_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+static void apply_logging(const struct config *cfg)
+{
+    /* config_load has checked the value. */
+    if (cfg->core.log_level)
+        log_set_level((enum log_level)log_level_parse(cfg->core.log_level));
+    log_set_timestamp(cfg->core.log_timestamp);
+}
+
+static void notify_reloading(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the configuration",
+               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+}
+
+struct reload_ctx {
+    struct daemon_state *d;
+    struct config cfg;
+    struct server *srv;
+    struct psc_service *old;
+    int new_listener; /* -1: unchanged */
+    char err[1024];
+    int failed;
+};
+
+/* Runs with every request drained and new ones held back. */
+static void reload_swap(struct psc_service **svc, void *arg)
+{
+    struct reload_ctx *r = arg;
+    struct psc_service *s = NULL;
+    char *new_path = r->cfg.listener.socket_path ? strdup(r->cfg.listener.socket_path) : NULL;
+    r->new_listener = -1;
+    if (service_build(&r->cfg, &s, r->err, sizeof(r->err)) != 0)
+        goto fail;
+    if (!r->d->systemd_socket && new_path && strcmp(new_path, r->d->socket_path) != 0) {
+        r->new_listener = listener_create(new_path, r->err, sizeof(r->err));
+        if (r->new_listener < 0)
+            goto fail;
+        free(r->d->socket_path);
+        r->d->socket_path = new_path;
+        new_path = NULL;
+    }
+    free(new_path);
+    r->old = *svc;
+    *svc = s;
+    return;
+fail:
+    free(new_path);
+    service_free(s);
+    r->failed = 1;
+    /* The running providers keep their key folder as working directory. */
+    for (size_t i = 0; i < (*svc)->cfg.n_providers; i++)
+        if ((*svc)->cfg.providers[i].key_store_path &&
+            chdir((*svc)->cfg.providers[i].key_store_path) != 0)
+            log_error(MOD, "cannot return to %s: %s", (*svc)->cfg.providers[i].key_store_path,
+                      strerror(errno));
+}
+
+static void reload(struct daemon_state *d, struct server *srv)
+{
+    struct reload_ctx r = {.d = d, .srv = srv, .new_listener = -1};
+    log_info(MOD, "SIGHUP received. Reloading the configuration...");
+    notify_reloading();
+    if (load_config(d, &r.cfg, r.err, sizeof(r.err)) != 0) {
+        r.failed = 1;
+    } else {
+        server_exclusive(srv, reload_swap, &r);
+    }
+    if (r.failed) {
+        log_error(MOD, "configuration reload failed, the previous configuration keeps serving: %s",
+                  r.err);
+        sd_notifyf(0, "READY=1\nSTATUS=Reload failed (%s); previous configuration serving", r.err);
+        return;
+    }
+    if (r.new_listener >= 0) {
+        int old = server_replace_listener(srv, r.new_listener);
+        close(old);
+    }
+    service_free(r.old);
+    log_info(MOD, "Parsec configuration reloaded.");
+    sd_notify(0, "READY=1\nSTATUS=Serving");
+}
+
+static int parse_args(int argc, char **argv, struct daemon_state *d)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            d->config_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("parsec %s\n", PARSEC_VERSION);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "parsec: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    if (!d->config_path && access(DEFAULT_CONFIG, F_OK) == 0)
+        d->config_path = DEFAULT_CONFIG;
+    return 0;
+}
+
+static int open_listener(struct daemon_state *d, const struct config *cfg, char *err,
+                         size_t err_len)
+{
+    int fd = listener_from_systemd(err, err_len);
+    if (fd == -1)
+        return -1;
+    if (fd >= 0) {
+        d->systemd_socket = 1;
+        log_info(MOD, "listening on the socket passed by systemd");
+        return fd;
+    }
+    d->socket_path = strdup(cfg->listener.socket_path);
+    return listener_create(cfg->listener.socket_path, err, err_len);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon_state d = {.initial_cwd = -1};
+    struct config cfg;
+    struct psc_service *svc = NULL;
+    struct server *srv = NULL;
+    char err[1024] = "";
+    int rc = 1;
+
+    log_init_from_env();
+    if (parse_args(argc, argv, &d) != 0)
+        return 2;
+    /* Mbed TLS writes private keys unencrypted with the process umask. */
+    umask(077);
+    d.initial_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d.initial_cwd < 0) {
+        fprintf(stderr, "parsec: cannot open the working directory: %s\n", strerror(errno));
+        return 1;
+    }
+    if (!d.config_path)
+        d.state_dir = state_dir_default();
+    if (load_config(&d, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "parsec: %s\n", err);
+        log_error(MOD, "%s", err);
+        goto out;
+    }
+    apply_logging(&cfg);
+    log_info(MOD, "Parsec started. Configuring the service...");
+    if (getuid() == 0 && !cfg.core.allow_root) {
+        if (d.config_path) {
+            log_error(MOD, "Insecure configuration; the Parsec service should not be running as "
+                           "root! (set allow_root = true in [core_settings] to override)");
+            config_free(&cfg);
+            goto out;
+        }
+        log_warn(MOD, "running as root on the embedded defaults: use a configuration file and "
+                      "an unprivileged user in production");
+    }
+    size_t workers = cfg.core.thread_pool_size;
+    int lfd = open_listener(&d, &cfg, err, sizeof(err));
+    if (lfd < 0) {
+        config_free(&cfg);
+        log_error(MOD, "%s", err);
+        goto out;
+    }
+    if (service_build(&cfg, &svc, err, sizeof(err)) != 0) {
+        log_error(MOD, "%s", err);
+        close(lfd);
+        goto out;
+    }
+    /* Signals are taken synchronously by this thread only; workers never see them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (server_start(lfd, workers, svc, &srv, err, sizeof(err)) != 0) {
+        log_error(MOD, "%s", err);
+        service_free(svc);
+        close(lfd);
+        goto out;
+    }
+    if (!d.config_path) {
+        fprintf(stderr,
+                "parsec: no %s here: running on the embedded defaults\n"
+                "parsec: state (key mappings, keys): %s\n"
+                "parsec: socket: %s\n"
+                "parsec: clients: export PARSEC_SERVICE_ENDPOINT=unix:%s\n",
+                DEFAULT_CONFIG, d.state_dir, d.socket_path ? d.socket_path : "(systemd)",
+                d.socket_path ? d.socket_path : "");
+    }
+    log_info(MOD, "Parsec is ready.");
+    sd_notifyf(0, "READY=1\nSTATUS=Serving\nMAINPID=%lu", (unsigned long)getpid());
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(&d, srv);
+            continue;
+        }
+        log_info(MOD, "Signal %d received: stopping after the requests in flight.", sig);
+        break;
+    }
+    sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+    close(server_stop(srv));
+    log_info(MOD, "Parsec is now terminated.");
+    rc = 0;
+out:
+    free(d.state_dir);
+    free(d.socket_path);
+    if (d.initial_cwd >= 0)
+        close(d.initial_cwd);
+    return rc;
+}

@@ -1,0 +1,118 @@
+#define _POSIX_C_SOURCE 200809L
+#include "service/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "service/auth/auth.h"
+#include "service/kim/kim.h"
+
+static const char *const MOD = "parsec::service";
+
+/* Provider types the configuration knows, with their ids, for messages about types this build
+ * does not have. */
+static int build_providers(struct psc_service *s, char *err, size_t err_len)
+{
+    struct config *cfg = &s->cfg;
+    struct psc_provider_env env = {
+        .buffer_size_limit = cfg->core.buffer_size_limit,
+        .allow_deprecated = cfg->core.allow_deprecated,
+        .log_error_details = cfg->core.log_error_details,
+    };
+    s->providers = calloc(cfg->n_providers ? cfg->n_providers : 1, sizeof(*s->providers));
+    if (!s->providers) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->n_providers; i++) {
+        const struct cfg_provider *pc = &cfg->providers[i];
+        const struct psc_provider_type *t = providers_find(pc->provider_type);
+        if (!t) {
+            snprintf(err, err_len,
+                     "provider \"%s\" of type %s is not compiled into this build (this build "
+                     "provides: MbedCrypto)",
+                     pc->name, pc->provider_type);
+            return -1;
+        }
+        struct psc_kim *kim = NULL;
+        for (size_t k = 0; k < cfg->n_kims; k++)
+            if (strcmp(cfg->kims[k].name, pc->key_info_manager) == 0)
+                kim = s->kims[k]; /* the last of equal names wins, as in the original */
+        if (!kim) {
+            snprintf(err, err_len, "provider \"%s\": key manager \"%s\" is not defined", pc->name,
+                     pc->key_info_manager);
+            return -1;
+        }
+        char perr[512] = "";
+        struct psc_provider *p = NULL;
+        if (t->create(pc, kim, &env, &p, perr, sizeof(perr)) != 0) {
+            snprintf(err, err_len, "provider \"%s\" failed to start: %s", pc->name, perr);
+            return -1;
+        }
+        s->providers[s->n_providers++] = p;
+        if (s->by_id[t->id])
+            log_warn(MOD, "several providers of type %s: requests for provider id %u go to \"%s\"",
+                     t->config_type, t->id, p->name);
+        s->by_id[t->id] = p;
+        log_info(MOD, "provider \"%s\" (%s) started", p->name, t->config_type);
+    }
+    if (s->n_providers == 0) {
+        snprintf(err, err_len, "need one provider: the configuration starts none");
+        return -1;
+    }
+    return 0;
+}
+
+int service_build(struct config *cfg, struct psc_service **out, char *err, size_t err_len)
+{
+    *out = NULL;
+    struct psc_service *s = calloc(1, sizeof(*s));
+    if (!s) {
+        config_free(cfg);
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    s->cfg = *cfg;
+    memset(cfg, 0, sizeof(*cfg));
+    if (!auth_supported(&s->cfg.authenticator, err, err_len))
+        goto fail;
+    if (s->cfg.authenticator.type == PSC_AUTH_DIRECT)
+        log_warn(MOD, "the Direct authenticator trusts the name each client claims: use it only "
+                      "with mutually trusted clients");
+    s->kims = calloc(s->cfg.n_kims ? s->cfg.n_kims : 1, sizeof(*s->kims));
+    if (!s->kims) {
+        snprintf(err, err_len, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < s->cfg.n_kims; k++) {
+        char kerr[512] = "";
+        if (kim_open(&s->cfg.kims[k], s->cfg.authenticator.type, &s->kims[k], kerr,
+                     sizeof(kerr)) != 0) {
+            snprintf(err, err_len, "key manager \"%s\": %s", s->cfg.kims[k].name, kerr);
+            goto fail;
+        }
+    }
+    if (build_providers(s, err, err_len) != 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    service_free(s);
+    return -1;
+}
+
+void service_free(struct psc_service *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_providers; i++)
+        s->providers[i]->type->destroy(s->providers[i]);
+    free(s->providers);
+    for (size_t k = 0; s->kims && k < s->cfg.n_kims; k++)
+        kim_close(s->kims[k]);
+    free(s->kims);
+    config_free(&s->cfg);
+    free(s);
+}
