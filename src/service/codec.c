@@ -150,6 +150,12 @@ static int check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
         if (read_varint(p, len, &pos, &key) != 0) {
             return PSC_DESERIALIZING_BODY_FAILED;
         }
+        /* Field number 0 and keys beyond 32 bits are not protobuf (the original service's
+         * decoder refuses them); protobuf-c lets field 0 through when its key is not
+         * minimally encoded (80 00). */
+        if ((key >> 3) == 0 || key > UINT32_MAX) {
+            return PSC_DESERIALIZING_BODY_FAILED;
+        }
         switch (key & 7) {
         case 0: /* varint */
             if (read_varint(p, len, &pos, &n) != 0) {
