@@ -1,0 +1,270 @@
+/* PSA cryptographic operations on Parsec keys: each resolves the key id to a name and makes
+ * one libparsec call. On failure every output length is 0. */
+#include "psa_int.h"
+
+/* Resolves the client and the key name. */
+static psa_status_t key_name(mbedtls_svc_key_id_t key, struct parsec_client **c,
+                             char name[FR_NAME_BUF])
+{
+    psa_status_t st = fr_client(c);
+    return st == PSA_SUCCESS ? fr_name(*c, key, name) : st;
+}
+
+/* Stores a result length: the value on success, 0 on failure. */
+static psa_status_t finish(int rc, size_t len, size_t *out_len)
+{
+    *out_len = rc == 0 ? len : 0;
+    return fr_key_status(rc);
+}
+
+psa_status_t psa_sign_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *hash,
+                           size_t hash_length, uint8_t *signature, size_t signature_size,
+                           size_t *signature_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!signature_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *signature_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_sign_hash(c, name, alg, hash, hash_length, signature, signature_size, &len);
+    return finish(rc, len, signature_length);
+}
+
+psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *hash,
+                             size_t hash_length, const uint8_t *signature, size_t signature_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    return fr_key_status(
+        parsec_verify_hash(c, name, alg, hash, hash_length, signature, signature_length));
+}
+
+/* The original Mbed Crypto provider has no SignMessage / VerifyMessage: on PsaErrorNotSupported
+ * the service hashes the message and the hash is signed / verified instead. */
+static int hash_for(struct parsec_client *c, psa_algorithm_t alg, const uint8_t *input,
+                    size_t input_length, uint8_t hash[PSA_HASH_MAX_SIZE], size_t *hash_len)
+{
+    psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
+    if (!PSA_ALG_IS_SIGN_HASH(alg) || h == 0 || h == PSA_ALG_ANY_HASH)
+        return PARSEC_ERROR_PSA_NOT_SUPPORTED;
+    return parsec_hash_compute(c, h, input, input_length, hash, PSA_HASH_MAX_SIZE, hash_len);
+}
+
+psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
+                              size_t input_length, uint8_t *signature, size_t signature_size,
+                              size_t *signature_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!signature_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *signature_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc =
+        parsec_sign_message(c, name, alg, input, input_length, signature, signature_size, &len);
+    if (rc == PARSEC_ERROR_PSA_NOT_SUPPORTED) {
+        uint8_t hash[PSA_HASH_MAX_SIZE];
+        size_t hash_len = 0;
+        rc = hash_for(c, alg, input, input_length, hash, &hash_len);
+        if (rc == 0)
+            rc = parsec_sign_hash(c, name, alg, hash, hash_len, signature, signature_size, &len);
+    }
+    return finish(rc, len, signature_length);
+}
+
+psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
+                                size_t input_length, const uint8_t *signature,
+                                size_t signature_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_verify_message(c, name, alg, input, input_length, signature, signature_length);
+    if (rc == PARSEC_ERROR_PSA_NOT_SUPPORTED) {
+        uint8_t hash[PSA_HASH_MAX_SIZE];
+        size_t hash_len = 0;
+        rc = hash_for(c, alg, input, input_length, hash, &hash_len);
+        if (rc == 0)
+            rc = parsec_verify_hash(c, name, alg, hash, hash_len, signature, signature_length);
+    }
+    return fr_key_status(rc);
+}
+
+psa_status_t psa_asymmetric_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg,
+                                    const uint8_t *input, size_t input_length, const uint8_t *salt,
+                                    size_t salt_length, uint8_t *output, size_t output_size,
+                                    size_t *output_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!output_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *output_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_asymmetric_encrypt(c, name, alg, input, input_length, salt, salt_length, output,
+                                       output_size, &len);
+    return finish(rc, len, output_length);
+}
+
+psa_status_t psa_asymmetric_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg,
+                                    const uint8_t *input, size_t input_length, const uint8_t *salt,
+                                    size_t salt_length, uint8_t *output, size_t output_size,
+                                    size_t *output_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!output_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *output_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_asymmetric_decrypt(c, name, alg, input, input_length, salt, salt_length, output,
+                                       output_size, &len);
+    return finish(rc, len, output_length);
+}
+
+psa_status_t psa_aead_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *nonce,
+                              size_t nonce_length, const uint8_t *additional_data,
+                              size_t additional_data_length, const uint8_t *plaintext,
+                              size_t plaintext_length, uint8_t *ciphertext, size_t ciphertext_size,
+                              size_t *ciphertext_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!ciphertext_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *ciphertext_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_aead_encrypt(c, name, alg, nonce, nonce_length, additional_data,
+                                 additional_data_length, plaintext, plaintext_length, ciphertext,
+                                 ciphertext_size, &len);
+    return finish(rc, len, ciphertext_length);
+}
+
+psa_status_t psa_aead_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *nonce,
+                              size_t nonce_length, const uint8_t *additional_data,
+                              size_t additional_data_length, const uint8_t *ciphertext,
+                              size_t ciphertext_length, uint8_t *plaintext, size_t plaintext_size,
+                              size_t *plaintext_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!plaintext_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *plaintext_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_aead_decrypt(c, name, alg, nonce, nonce_length, additional_data,
+                                 additional_data_length, ciphertext, ciphertext_length, plaintext,
+                                 plaintext_size, &len);
+    return finish(rc, len, plaintext_length);
+}
+
+psa_status_t psa_cipher_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
+                                size_t input_length, uint8_t *output, size_t output_size,
+                                size_t *output_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!output_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *output_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_cipher_encrypt(c, name, alg, input, input_length, output, output_size, &len);
+    return finish(rc, len, output_length);
+}
+
+psa_status_t psa_cipher_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
+                                size_t input_length, uint8_t *output, size_t output_size,
+                                size_t *output_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!output_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *output_length = 0;
+    psa_status_t st = key_name(key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_cipher_decrypt(c, name, alg, input, input_length, output, output_size, &len);
+    return finish(rc, len, output_length);
+}
+
+psa_status_t psa_hash_compute(psa_algorithm_t alg, const uint8_t *input, size_t input_length,
+                              uint8_t *hash, size_t hash_size, size_t *hash_length)
+{
+    struct parsec_client *c;
+    size_t len = 0;
+    if (!hash_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *hash_length = 0;
+    psa_status_t st = fr_client(&c);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_hash_compute(c, alg, input, input_length, hash, hash_size, &len);
+    *hash_length = rc == 0 ? len : 0;
+    return parsec_psa_status(rc);
+}
+
+psa_status_t psa_hash_compare(psa_algorithm_t alg, const uint8_t *input, size_t input_length,
+                              const uint8_t *hash, size_t hash_length)
+{
+    struct parsec_client *c;
+    psa_status_t st = fr_client(&c);
+    if (st != PSA_SUCCESS)
+        return st;
+    return parsec_psa_status(parsec_hash_compare(c, alg, input, input_length, hash, hash_length));
+}
+
+psa_status_t psa_raw_key_agreement(psa_algorithm_t alg, mbedtls_svc_key_id_t private_key,
+                                   const uint8_t *peer_key, size_t peer_key_length, uint8_t *output,
+                                   size_t output_size, size_t *output_length)
+{
+    struct parsec_client *c;
+    char name[FR_NAME_BUF];
+    size_t len = 0;
+    if (!output_length)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *output_length = 0;
+    psa_status_t st = key_name(private_key, &c, name);
+    if (st != PSA_SUCCESS)
+        return st;
+    int rc = parsec_raw_key_agreement(c, alg, name, peer_key, peer_key_length, output, output_size,
+                                      &len);
+    return finish(rc, len, output_length);
+}
+
+psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
+{
+    struct parsec_client *c;
+    psa_status_t st = fr_client(&c);
+    if (st != PSA_SUCCESS)
+        return st;
+    return parsec_psa_status(parsec_generate_random(c, output, output_size));
+}
