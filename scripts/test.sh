@@ -1,0 +1,16 @@
+#!/bin/sh
+# Builds parsec twice (release, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs
+# every test in both builds. Usage: scripts/test.sh [ctest arguments...]
+set -eu
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+for variant in release sanitize; do
+    dir=build/$variant
+    if [ "$variant" = sanitize ]; then san=ON; else san=OFF; fi
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARSEC_SANITIZE=$san >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    echo "== tests ($variant)"
+    (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --output-on-failure -j "$jobs" "$@")
+done
