@@ -186,6 +186,7 @@ struct reload_ctx {
     struct server *srv;
     struct psc_service *old;
     int new_listener; /* -1: unchanged */
+    char *old_socket_path; /* to remove once the new socket serves */
     char err[1024];
     int failed;
 };
@@ -203,7 +204,7 @@ static void reload_swap(struct psc_service **svc, void *arg)
         r->new_listener = listener_create(new_path, r->err, sizeof(r->err));
         if (r->new_listener < 0)
             goto fail;
-        free(r->d->socket_path);
+        r->old_socket_path = r->d->socket_path;
         r->d->socket_path = new_path;
         new_path = NULL;
     }
@@ -242,6 +243,10 @@ static void reload(struct daemon_state *d, struct server *srv)
     if (r.new_listener >= 0) {
         int old = server_replace_listener(srv, r.new_listener);
         close(old);
+        /* The old socket file is ours and nobody listens on it any more. */
+        if (unlink(r.old_socket_path) != 0)
+            log_warn(MOD, "cannot remove %s: %s", r.old_socket_path, strerror(errno));
+        free(r.old_socket_path);
     }
     service_free(r.old);
     log_info(MOD, "Parsec configuration reloaded.");

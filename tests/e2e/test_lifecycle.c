@@ -166,6 +166,11 @@ static void reload_moves_socket(void **state)
             rc = ping(other);
     }
     assert_int_equal(rc, 0);
+    /* The old socket is closed and its file removed. */
+    for (int i = 0; i < 100 && access(d.sock, F_OK) == 0; i++)
+        usleep(10000);
+    assert_int_not_equal(access(d.sock, F_OK), 0);
+    assert_int_equal(e2e_connect(d.sock), -1);
     assert_int_equal(daemon_stop(&d, SIGTERM), 0);
     daemon_cleanup(&d);
 }
