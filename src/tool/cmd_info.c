@@ -166,6 +166,7 @@ static int run_list_keys(struct tool *t, const struct cmd_spec *spec, const stru
     if (rc != 0)
         return tool_fail_client(rc);
     if (n == 0) {
+        parsec_key_info_free(k, n);
         tlog(TLOG_INFO, SUB_TARGET("list_keys"), "No keys currently available.");
         return 0;
     }
@@ -206,6 +207,7 @@ static int run_list_clients(struct tool *t, const struct cmd_spec *spec, const s
     if (rc != 0)
         return tool_fail_client(rc);
     if (n == 0) {
+        parsec_string_list_free(c, n);
         tlog(TLOG_INFO, SUB_TARGET("list_clients"), "No clients in the service.");
         return 0;
     }
