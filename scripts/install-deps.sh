@@ -11,7 +11,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
     build-essential cmake pkg-config ca-certificates \
     protobuf-c-compiler libprotobuf-c-dev \
-    libmbedtls-dev libsqlite3-dev libsystemd-dev \
+    libmbedtls-dev libsqlite3-dev \
     libcmocka-dev libssl-dev openssl \
     clang llvm libclang-rt-14-dev valgrind procps \
     librust-parsec-interface-dev

@@ -10,9 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
 
 #include "common/log.h"
+#include "service/sdnotify.h"
 
 static const char *const MOD = "parsec::listener";
 
@@ -73,19 +73,19 @@ int listener_create(const char *path, char *err, size_t err_len)
 
 int listener_from_systemd(char *err, size_t err_len)
 {
-    int n = sd_listen_fds(1);
+    int n = sdn_listen_fds();
     if (n == 0)
         return -2;
     if (n < 0) {
-        snprintf(err, err_len, "socket activation: %s", strerror(-n));
+        snprintf(err, err_len, "socket activation: malformed LISTEN_PID or LISTEN_FDS");
         return -1;
     }
     if (n > 1) {
         snprintf(err, err_len, "too many file descriptors received (%d, expected 1)", n);
         return -1;
     }
-    int fd = SD_LISTEN_FDS_START;
-    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+    int fd = SDN_LISTEN_FDS_START;
+    if (!sdn_is_listening_unix_stream(fd)) {
         snprintf(err, err_len, "socket activation: fd %d is not a listening Unix stream socket", fd);
         return -1;
     }

@@ -12,11 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "common/log.h"
 #include "service/config.h"
 #include "service/listener.h"
+#include "service/sdnotify.h"
 #include "service/server.h"
 #include "service/service.h"
 
@@ -176,7 +175,7 @@ static void notify_reloading(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the configuration",
+    sdn_notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the configuration",
                (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 }
 
@@ -237,7 +236,7 @@ static void reload(struct daemon_state *d, struct server *srv)
     if (r.failed) {
         log_error(MOD, "configuration reload failed, the previous configuration keeps serving: %s",
                   r.err);
-        sd_notifyf(0, "READY=1\nSTATUS=Reload failed (%s); previous configuration serving", r.err);
+        sdn_notify("READY=1\nSTATUS=Reload failed (%s); previous configuration serving", r.err);
         return;
     }
     if (r.new_listener >= 0) {
@@ -250,7 +249,7 @@ static void reload(struct daemon_state *d, struct server *srv)
     }
     service_free(r.old);
     log_info(MOD, "Parsec configuration reloaded.");
-    sd_notify(0, "READY=1\nSTATUS=Serving");
+    sdn_notify("READY=1\nSTATUS=Serving");
 }
 
 static int parse_args(int argc, char **argv, struct daemon_state *d)
@@ -377,7 +376,7 @@ int main(int argc, char **argv)
                 d.socket_path ? d.socket_path : "");
     }
     log_info(MOD, "Parsec is ready.");
-    sd_notifyf(0, "READY=1\nSTATUS=Serving\nMAINPID=%lu", (unsigned long)getpid());
+    sdn_notify("READY=1\nSTATUS=Serving\nMAINPID=%lu", (unsigned long)getpid());
     for (;;) {
         int sig;
         if (sigwait(&set, &sig) != 0)
@@ -389,7 +388,7 @@ int main(int argc, char **argv)
         log_info(MOD, "Signal %d received: stopping after the requests in flight.", sig);
         break;
     }
-    sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+    sdn_notify("STOPPING=1\nSTATUS=Stopping");
     close(server_stop(srv));
     log_info(MOD, "Parsec is now terminated.");
     rc = 0;
