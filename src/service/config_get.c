@@ -72,7 +72,7 @@ int cfg_get_int(const struct cfg_ctx *c, const struct toml_value *t, const char 
 
 int cfg_get_u64(const struct cfg_ctx *c, const struct toml_value *t, const char *key, uint64_t *out)
 {
-    int64_t i;
+    int64_t i = 0;
     int r = cfg_get_int(c, t, key, 0, INT64_MAX, &i);
     if (r == 1)
         *out = (uint64_t)i;
@@ -81,7 +81,7 @@ int cfg_get_u64(const struct cfg_ctx *c, const struct toml_value *t, const char 
 
 int cfg_get_size(const struct cfg_ctx *c, const struct toml_value *t, const char *key, size_t *out)
 {
-    int64_t i;
+    int64_t i = 0;
     int64_t max = (uint64_t)SIZE_MAX < (uint64_t)INT64_MAX ? (int64_t)SIZE_MAX : INT64_MAX;
     int r = cfg_get_int(c, t, key, 0, max, &i);
     if (r == 1)

@@ -249,7 +249,7 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
         rc = psc_status_from_psa(st);
         /* The mapping records the size Mbed TLS found when the client let it deduce it. */
         if (rc == 0 && data && k.bits == 0) {
-            struct psc_attrs real;
+            struct psc_attrs real = {0};
             rc = key_attrs_locked(id, &real);
             if (rc == 0)
                 k.bits = real.bits;
@@ -385,7 +385,7 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
     int rc = key_lookup(p, app, a->key_name, &id);
     if (rc != 0)
         return rc;
-    struct psc_attrs k;
+    struct psc_attrs k = {0};
     pthread_mutex_lock(&psa_lock);
     rc = key_attrs_locked(id, &k);
     if (rc == 0)
