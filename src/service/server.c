@@ -259,9 +259,16 @@ static int conn_grow(struct conn *c)
     return 0;
 }
 
-static void conn_readable(struct worker *w, struct conn *c)
+/* Reads what the client has sent and moves the request forward. Returns READ_DONE when the
+ * connection was answered (it may be closed), READ_IDLE when nothing new had arrived and
+ * READ_PROGRESS when bytes were read and more are awaited. Only progress renews the deadline:
+ * a worker busy for a while must not count its own delay against a client. */
+enum { READ_DONE = -1, READ_IDLE = 0, READ_PROGRESS = 1 };
+
+static int conn_readable(struct worker *w, struct conn *c)
 {
     uint8_t scratch[512];
+    int progress = 0;
     for (;;) {
         uint8_t *dst;
         size_t room;
@@ -271,7 +278,7 @@ static void conn_readable(struct worker *w, struct conn *c)
         } else {
             if (c->expected && c->got == c->cap && conn_grow(c) != 0) {
                 conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
-                return;
+                return READ_DONE;
             }
             dst = c->buf + c->got;
             room = (c->expected ? c->expected : c->cap) - c->got;
@@ -282,25 +289,28 @@ static void conn_readable(struct worker *w, struct conn *c)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!progress)
+                return READ_IDLE;
             touch(w, c);
-            return;
+            return READ_PROGRESS;
         }
         if (n <= 0) {
             /* Closed or broken before a whole request: answered as a read failure. */
             conn_fail(w, c, PSC_CONNECTION_ERROR);
-            return;
+            return READ_DONE;
         }
+        progress = 1;
         if (c->state == ST_SKIP) {
             c->skip_left -= (size_t)n;
             if (c->skip_left == 0) {
                 conn_fail(w, c, PSC_INVALID_HEADER);
-                return;
+                return READ_DONE;
             }
             continue;
         }
         c->got += (size_t)n;
         if (conn_advance(w, c) != 0)
-            return;
+            return READ_DONE;
     }
 }
 
@@ -356,9 +366,11 @@ static void expire(struct worker *w)
         if (c->state == ST_WRITE) {
             log_debug(MOD, "client did not read its reply in time");
             conn_close(w, c);
-        } else {
+        } else if (conn_readable(w, c) == READ_IDLE) {
+            /* Bytes that arrived while this worker was busy count as in time: only a client
+             * that really sent nothing new is timed out. The reply is tried once more within a
+             * new timeout, then the client loses it. */
             log_debug(MOD, "request not received in time");
-            /* The reply is tried once more within a new timeout, then the client loses it. */
             conn_fail(w, c, PSC_CONNECTION_ERROR);
         }
     }
