@@ -117,14 +117,16 @@ int daemon_launch(struct daemon *d, char *const extra_env[])
     assert_true(d->pid >= 0);
     if (d->pid == 0) {
         int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd < 0 || dup2(fd, 2) < 0 || chdir(d->dir) != 0)
+        /* Standard output goes to the log too, so that a daemon a failed test left running
+         * does not hold ctest's pipe open. */
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(d->dir) != 0)
             _exit(126);
         for (size_t i = 0; extra_env && extra_env[i]; i++)
             putenv(extra_env[i]);
         /* The shell splits the wrapper into words; exec keeps this process id. */
         if (wrapped)
-            execl("/bin/sh", "sh", "-c", "exec $PARSEC_E2E_WRAPPER \"$0\" -c \"$1\"", PARSEC_BIN,
-                  d->cfg, (char *)NULL);
+            execl("/bin/sh", "sh", "-c", "exec $PARSEC_E2E_WRAPPER \"$0\" -c \"$1\"",
+                  PARSEC_BIN, d->cfg, (char *)NULL);
         else
             execl(PARSEC_BIN, "parsec", "-c", d->cfg, (char *)NULL);
         _exit(127);
