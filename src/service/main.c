@@ -247,9 +247,9 @@ static void reload(struct daemon_state *d, struct server *srv)
             log_warn(MOD, "cannot remove %s: %s", r.old_socket_path, strerror(errno));
         free(r.old_socket_path);
     }
-    service_free(r.old);
     log_info(MOD, "Parsec configuration reloaded.");
     sdn_notify("READY=1\nSTATUS=Serving");
+    service_free(r.old);
 }
 
 static int parse_args(int argc, char **argv, struct daemon_state *d)

@@ -206,7 +206,7 @@ int e2e_connect(const char *sock)
         close(fd);
         return -1;
     }
-    struct timeval tv = {.tv_sec = 20};
+    struct timeval tv = {.tv_sec = 120}; /* generous: the daemon may run under valgrind */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     return fd;

@@ -45,7 +45,7 @@ int e2e_connect(const char *sock);
  * or -1 if the connection ended before a whole header. */
 int e2e_raw(const char *sock, const uint8_t *req, size_t len, struct psc_header *rsp,
             uint8_t **body);
-/* Reads one reply from an open connection (blocking, with a 20 s timeout). */
+/* Reads one reply from an open connection (blocking, with a 120 s timeout). */
 int e2e_read_reply(int fd, struct psc_header *rsp, uint8_t **body);
 
 /* A request header with the usual fields set. */
