@@ -163,7 +163,10 @@ static int conn_write(struct worker *w, struct conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
-            epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+            /* A connection served straight from accept is not in the epoll set yet. */
+            if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0 &&
+                (errno != ENOENT || epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0))
+                break;
             touch(w, c);
             return 1;
         }
@@ -343,16 +346,15 @@ static void accept_some(struct worker *w)
         c->peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
         c->buf = c->inline_buf;
         c->cap = sizeof(c->inline_buf);
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            free(c);
-            close(fd);
-            continue;
-        }
         w->n_conns++;
         touch(w, c);
-        /* The request is often there already: serve it without another trip through epoll. */
-        conn_readable(w, c);
+        /* The request is often there already: serve it without a trip through epoll, and
+         * register the connection only if it has to wait. */
+        if (conn_readable(w, c) == READ_DONE)
+            continue;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+        if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+            conn_close(w, c);
     }
     if (w->n_conns >= srv->max_conns)
         set_accepting(w, 0);
