@@ -1,0 +1,286 @@
+#!/bin/bash
+# The benchmark suite: builds a Release tree, then measures in one run
+#   - Ping against the bare socket floor (bench/floor.c) and the service,
+#   - ListProviders, ECDSA P-256 and RSA-2048 PKCS#1 v1.5 PsaSignHash through the service,
+#   - the same signatures made in process (bench/inproc.c),
+#   - the daemon's start-up time, memory (idle and under load) and file descriptors,
+# prints the tables and writes them to bench/results.md.
+#
+# Every comparison is measured in alternating rounds (floor, service, floor, service, ...) and
+# each side's median is taken, so that noise from other work on the machine falls on both.
+#
+# Environment: BENCH_BUILD_DIR (default build/bench), BENCH_DURATION seconds per measurement
+# (default 2), BENCH_WARMUP (0.5), BENCH_ROUNDS (3), BENCH_CLIENTS ("1 2 8 64"),
+# BENCH_OUT (default bench/results.md).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build/bench}
+DUR=${BENCH_DURATION:-2}
+WARM=${BENCH_WARMUP:-0.5}
+ROUNDS=${BENCH_ROUNDS:-3}
+CLIENTS=${BENCH_CLIENTS:-1 2 8 64}
+OUT=${BENCH_OUT:-$ROOT/bench/results.md}
+STARTS=5
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPARSEC_SANITIZE=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target parsec bench_loadgen bench_floor bench_inproc >/dev/null
+
+PARSEC=$BUILD/src/parsec
+LOADGEN=$BUILD/bench/bench_loadgen
+FLOOR=$BUILD/bench/bench_floor
+INPROC=$BUILD/bench/bench_inproc
+WORKERS=$(nproc)
+
+WORK=$(mktemp -d /tmp/parsec-bench-XXXXXX)
+SOCK=$WORK/parsec.sock
+FSOCK=$WORK/floor.sock
+PID=
+FPID=
+cleanup() {
+    [ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null || true
+    [ -n "$FPID" ] && kill -KILL "$FPID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -m 700 "$WORK/keys" "$WORK/kim"
+# The service's defaults otherwise: thread_pool_size = number of CPUs, log level "error".
+cat >"$WORK/config.toml" <<EOF
+[core_settings]
+allow_root = true
+[listener]
+listener_type = "DomainSocket"
+timeout = 200
+socket_path = "$SOCK"
+[authenticator]
+auth_type = "Direct"
+[[key_manager]]
+name = "sqlite-manager"
+manager_type = "SQLite"
+sqlite_db_path = "$WORK/kim/mappings.sqlite3"
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "sqlite-manager"
+key_store_path = "$WORK/keys"
+EOF
+
+# field NAME LINE: the value of NAME=... in a key=value line.
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+rollup_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/smaps_rollup"; }
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Parenthesised: a bare ">" in an awk print statement is an output redirection.
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > 0 ? 100 * a / b : 0) }'; }
+ratio() { printf '%.0f%%' "$(pct "$1" "$2")"; }
+
+# Starts the daemon: sets PID and STARTUP_US.
+spawn() {
+    local line
+    line=$("$LOADGEN" spawn -b "$PARSEC" -c "$WORK/config.toml" -s "$SOCK" -l "$WORK/parsec.log")
+    PID=$(field pid "$line")
+    STARTUP_US=$(field startup_us "$line")
+}
+
+stop_daemon() {
+    kill -TERM "$PID"
+    while kill -0 "$PID" 2>/dev/null; do sleep 0.01; done
+    PID=
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- start-up, idle ---------------------------------------------------------------------
+
+spawn
+"$LOADGEN" setup -s "$SOCK"
+startups=()
+for _ in $(seq "$STARTS"); do
+    stop_daemon
+    spawn
+    startups+=("$STARTUP_US")
+done
+STARTUP_MS=$(printf '%s\n' "${startups[@]}" | median | awk '{ printf "%.1f", $1 / 1000 }')
+sleep 1
+IDLE_RSS=$(status_kb "$PID" VmRSS)
+IDLE_HWM=$(status_kb "$PID" VmHWM)
+IDLE_PSS=$(rollup_kb "$PID" Pss)
+IDLE_ANON=$(rollup_kb "$PID" Anonymous)
+IDLE_THREADS=$(status_kb "$PID" Threads)
+FD_BEFORE=$(fd_count "$PID")
+
+"$FLOOR" "$FSOCK" "$WORKERS" &
+FPID=$!
+while [ ! -S "$FSOCK" ]; do sleep 0.01; done
+
+# ---- measurements -----------------------------------------------------------------------
+
+RSS_MAX=0
+ERRORS=0
+LAST_RATE=0
+declare -A RATE P50 P99 CPU RATIO
+RAW=()
+
+# measure KEY CMD...: runs CMD (which prints one key=value result line) and records it.
+measure() {
+    local key=$1 line rss
+    shift
+    # A run with failed requests still reports them; one that could not start reports nothing.
+    line=$("$@" || true)
+    echo "  $key: $line" >&2
+    RAW+=("$key: $line")
+    if [ -z "$line" ]; then
+        ERRORS=$((ERRORS + 1))
+        LAST_RATE=0
+        return
+    fi
+    LAST_RATE=$(field rate "$line")
+    RATE[$key]+="$LAST_RATE "
+    P50[$key]+="$(field p50_us "$line") "
+    P99[$key]+="$(field p99_us "$line") "
+    CPU[$key]+="$(field cpu_us_per_req "$line") "
+    ERRORS=$((ERRORS + $(field errors "$line")))
+    rss=$(field rss_max_kb "$line")
+    if [[ $key == svc/* ]] && [ -n "$rss" ] && [ "$rss" -gt "$RSS_MAX" ]; then RSS_MAX=$rss; fi
+}
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+
+svc() { "$LOADGEN" run -s "$SOCK" -o "$1" -t "$2" -d "$DUR" -w "$WARM" -p "$PID"; }
+flr() { "$LOADGEN" run -s "$FSOCK" -o ping -t "$1" -d "$DUR" -w "$WARM" -p "$FPID"; }
+inp() { "$INPROC" -o "$1" -t "$2" -d "$DUR" -w "$WARM"; }
+
+# pair NAME REFKEY REFCMD... -- SVCKEY SVCCMD...: one round of a comparison; the ratio of the
+# two runs made back to back is kept, and the report shows the median of those ratios.
+pair() {
+    local name=$1 ref
+    shift
+    local -a a=() b=()
+    while [ "$1" != -- ]; do a+=("$1"); shift; done
+    shift
+    b=("$@")
+    measure "${a[@]}"
+    ref=$LAST_RATE
+    measure "${b[@]}"
+    RATIO[$name]+="$(pct "$LAST_RATE" "$ref") "
+}
+
+echo "measuring (${DUR}s per run, $ROUNDS rounds, clients: $CLIENTS)" >&2
+for c in $CLIENTS; do
+    for _ in $(seq "$ROUNDS"); do
+        pair "ping/$c" "floor/ping/$c" flr "$c" -- "svc/ping/$c" svc ping "$c"
+    done
+    for _ in $(seq "$ROUNDS"); do
+        measure "svc/list_providers/$c" svc list_providers "$c"
+    done
+    for op in sign_ecdsa sign_rsa; do
+        for _ in $(seq "$ROUNDS"); do
+            pair "$op/$c" "inproc/$op/$c" inp "$op" "$c" -- "svc/$op/$c" svc "$op" "$c"
+        done
+    done
+done
+
+sleep 1
+LOAD_HWM=$(status_kb "$PID" VmHWM)
+AFTER_RSS=$(status_kb "$PID" VmRSS)
+FD_AFTER=$(fd_count "$PID")
+kill -TERM "$FPID"
+FPID=
+stop_daemon
+
+# ---- report -----------------------------------------------------------------------------
+
+aim() { awk -v v="$1" -v a="$2" -v less="$3" 'BEGIN {
+    ok = (less ? (v < a) : (v >= a)); print (ok ? "met" : "missed") }'; }
+pc() { printf '%.0f%%' "$1"; }
+# lat KEY: "p50 / p99" medians.
+lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
+    echo "Linux $(uname -r), load average before the run: $LOAD_BEFORE."
+    echo "Release build of commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree; $WORKERS service workers and $WORKERS floor threads;"
+    echo "one connection per request; ${DUR} s per measurement after ${WARM} s of warm-up; $ROUNDS rounds."
+    echo "Rates and latencies are medians over the rounds; a ratio is the median of the ratios of"
+    echo "two runs made back to back. CPU is the server process's user + system time per request."
+    echo "Requests that failed or got a wrong reply: $ERRORS."
+    echo
+    echo "## Ping: service against the bare socket floor"
+    echo
+    echo "| clients | floor req/s | service req/s | service/floor | floor CPU us/req | service CPU us/req | floor p50 / p99 us | service p50 / p99 us |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for c in $CLIENTS; do
+        printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$c" \
+            "$(med "${RATE[floor/ping/$c]}")" "$(med "${RATE[svc/ping/$c]}")" \
+            "$(pc "$(med "${RATIO[ping/$c]}")")" "$(med "${CPU[floor/ping/$c]}")" \
+            "$(med "${CPU[svc/ping/$c]}")" "$(lat "floor/ping/$c")" "$(lat "svc/ping/$c")"
+    done
+    echo
+    echo "## ListProviders through the service"
+    echo
+    echo "| clients | req/s | CPU us/req | p50 / p99 us |"
+    echo "|---:|---:|---:|---:|"
+    for c in $CLIENTS; do
+        printf '| %s | %.0f | %s | %s |\n' "$c" "$(med "${RATE[svc/list_providers/$c]}")" \
+            "$(med "${CPU[svc/list_providers/$c]}")" "$(lat "svc/list_providers/$c")"
+    done
+    for op in sign_ecdsa sign_rsa; do
+        echo
+        if [ "$op" = sign_ecdsa ]; then
+            echo "## PsaSignHash, ECDSA P-256 SHA-256: service against Mbed TLS in process"
+        else
+            echo "## PsaSignHash, RSA-2048 PKCS#1 v1.5 SHA-256: service against Mbed TLS in process"
+        fi
+        echo
+        echo "| clients / threads | in-process sig/s | service sig/s | service/in-process | in-process CPU us/sig | service CPU us/sig | in-process p50 / p99 us | service p50 / p99 us |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for c in $CLIENTS; do
+            printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$c" \
+                "$(med "${RATE[inproc/$op/$c]}")" "$(med "${RATE[svc/$op/$c]}")" \
+                "$(pc "$(med "${RATIO[$op/$c]}")")" "$(med "${CPU[inproc/$op/$c]}")" \
+                "$(med "${CPU[svc/$op/$c]}")" "$(lat "inproc/$op/$c")" "$(lat "svc/$op/$c")"
+        done
+    done
+    echo
+    echo "## The daemon"
+    echo
+    echo "| measure | value | aim |"
+    echo "|---|---:|---|"
+    echo "| start-up, exec to first successful Ping (median of $STARTS) | $STARTUP_MS ms | |"
+    echo "| VmRSS idle | $IDLE_RSS kB | < 4096 kB: $(aim "$IDLE_RSS" 4096 1) |"
+    echo "| of which anonymous (heap, stacks) | $IDLE_ANON kB | |"
+    echo "| Pss idle (shared pages divided among their users) | $IDLE_PSS kB | |"
+    echo "| VmHWM idle | $IDLE_HWM kB | |"
+    echo "| VmRSS under load (highest sample) | $RSS_MAX kB | |"
+    echo "| VmHWM after the whole run | $LOAD_HWM kB | |"
+    echo "| VmRSS after the whole run | $AFTER_RSS kB | |"
+    echo "| threads | $IDLE_THREADS | |"
+    echo "| open file descriptors before / after the run | $FD_BEFORE / $FD_AFTER | equal: $([ "$FD_BEFORE" = "$FD_AFTER" ] && echo met || echo missed) |"
+    echo
+    echo "## Headline ratios"
+    echo
+    for c in 1 8; do
+        [ -n "${RATIO[ping/$c]:-}" ] || continue
+        r=$(printf '%.0f' "$(med "${RATIO[ping/$c]}")")
+        echo "* Ping service/floor, $c client(s): $(pc "$r") (aim >= 80%: $(aim "$r" 80 0))"
+    done
+    for op in sign_ecdsa sign_rsa; do
+        for c in 1 8; do
+            [ -n "${RATIO[$op/$c]:-}" ] || continue
+            r=$(printf '%.0f' "$(med "${RATIO[$op/$c]}")")
+            echo "* $op service/in-process, $c client(s): $(pc "$r") (aim >= 90%: $(aim "$r" 90 0))"
+        done
+    done
+    echo
+    echo "## Every run"
+    echo
+    echo '```'
+    printf '%s\n' "${RAW[@]}"
+    echo '```'
+} >"$WORK/results.md"
+
+cp "$WORK/results.md" "$OUT"
+cat "$OUT"
+[ "$ERRORS" -eq 0 ]
