@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "service/frontend.h"
 #include "wire/header.h"
+#include "wire/opcode.h"
 #include "wire/status.h"
 
 static const char *const MOD = "parsec::server";
@@ -66,6 +67,9 @@ struct worker {
 
 struct server {
     pthread_rwlock_t lock; /* read: a request in flight; write: reload */
+    /* Serialises changes to the listening socket's place in the workers' epoll sets: a worker
+     * pausing or resuming accepts against a reload replacing the socket. */
+    pthread_mutex_t listen_lock;
     struct psc_service *svc;
     _Atomic int listen_fd;
     int stop_fd; /* eventfd, written once at stop, never read: wakes every worker */
@@ -121,12 +125,14 @@ static void set_accepting(struct worker *w, int on)
     if (w->accepting == on || (on && atomic_load(&w->srv->stopping)))
         return;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &tag_listen};
+    pthread_mutex_lock(&w->srv->listen_lock);
     int fd = atomic_load(&w->srv->listen_fd);
     if (on)
         epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev);
     else
         epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
     w->accepting = on;
+    pthread_mutex_unlock(&w->srv->listen_lock);
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -195,8 +201,17 @@ static int conn_process(struct worker *w, struct conn *c)
         .h = c->h,
         .body = c->buf + PSC_WIRE_HEADER_SIZE,
         .auth = c->buf + PSC_WIRE_HEADER_SIZE + c->h.body_len,
-        .peer = &c->peer,
+        .peer = NULL,
     };
+    /* Only the Unix peer credentials authenticator needs them: asked for on its requests. */
+    if (c->h.auth_type == PSC_AUTH_UNIX_PEER_CREDENTIALS) {
+        struct ucred uc;
+        socklen_t ul = sizeof(uc);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 && ul == sizeof(uc)) {
+            c->peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
+            rq.peer = &c->peer;
+        }
+    }
     pthread_rwlock_rdlock(&srv->lock);
     int rc = frontend_handle(srv->svc, &rq, &c->out, &c->out_len);
     pthread_rwlock_unlock(&srv->lock);
@@ -333,17 +348,12 @@ static void accept_some(struct worker *w)
             }
             return;
         }
-        struct ucred uc;
-        socklen_t ul = sizeof(uc);
         struct conn *c = calloc(1, sizeof(*c));
-        if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) != 0 || ul != sizeof(uc)) {
-            /* No peer credentials: dropped without a reply, as in the original. */
-            free(c);
+        if (!c) {
             close(fd);
             continue;
         }
         c->fd = fd;
-        c->peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
         c->buf = c->inline_buf;
         c->cap = sizeof(c->inline_buf);
         w->n_conns++;
@@ -449,6 +459,7 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
     /* A reload must not wait behind an endless stream of requests. */
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&srv->lock, &ra);
+    pthread_mutex_init(&srv->listen_lock, NULL);
     pthread_rwlockattr_destroy(&ra);
     srv->svc = s;
     atomic_store(&srv->listen_fd, listen_fd);
@@ -493,6 +504,7 @@ void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, vo
 
 int server_replace_listener(struct server *srv, int new_fd)
 {
+    pthread_mutex_lock(&srv->listen_lock);
     int old = atomic_exchange(&srv->listen_fd, new_fd);
     for (size_t i = 0; i < srv->n_workers; i++) {
         struct worker *w = &srv->workers[i];
@@ -502,6 +514,7 @@ int server_replace_listener(struct server *srv, int new_fd)
         if (w->accepting)
             epoll_ctl(w->ep, EPOLL_CTL_ADD, new_fd, &ev);
     }
+    pthread_mutex_unlock(&srv->listen_lock);
     return old;
 }
 
@@ -519,6 +532,7 @@ int server_stop(struct server *srv)
     close(srv->stop_fd);
     service_free(srv->svc);
     pthread_rwlock_destroy(&srv->lock);
+    pthread_mutex_destroy(&srv->listen_lock);
     free(srv->workers);
     free(srv);
     return fd;
