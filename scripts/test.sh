@@ -7,7 +7,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 for variant in release sanitize; do
     dir=build/$variant
     if [ "$variant" = sanitize ]; then san=ON; else san=OFF; fi
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARSEC_SANITIZE=$san >/dev/null
+    if [ "$variant" = release ]; then type=Release; else type=RelWithDebInfo; fi
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=$type -DPARSEC_SANITIZE=$san >/dev/null
     cmake --build "$dir" -j "$jobs"
     echo "== tests ($variant)"
     (cd "$dir" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

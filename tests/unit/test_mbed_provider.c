@@ -1460,7 +1460,7 @@ static void destroy_rules(void **state)
     const struct psc_attrs at = attrs_of(PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256,
                                          PSA_KEY_USAGE_SIGN_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
     assert_int_equal(gen(f, &alice, "gone", at), 0);
-    psa_key_id_t id;
+    psa_key_id_t id = 0;
     assert_int_equal(mapping(f, &alice, "gone", &id, NULL), 0);
     char path[256];
     key_file(f, id, path, sizeof(path));
@@ -1777,7 +1777,7 @@ static void restart_keeps_keys(void **state)
     assert_int_equal(gen(f, &alice, "last", at), 0);
     struct psc_out pub = {0}, pub2 = {0}, sig = {0};
     assert_int_equal(export_pub(f, &alice, "kept", &pub), 0);
-    psa_key_id_t lost, last;
+    psa_key_id_t lost = 0, last = 0;
     assert_int_equal(mapping(f, &alice, "lost", &lost, NULL), 0);
     assert_int_equal(mapping(f, &alice, "last", &last, NULL), 0);
     char path[256];
@@ -1801,7 +1801,7 @@ static void restart_keeps_keys(void **state)
     assert_int_equal(sign_hash(f, &alice, "lost", e256, h, 32, &sig), PSC_PSA_DOES_NOT_EXIST);
     /* Ids continue after the highest one in use. */
     assert_int_equal(gen(f, &alice, "lost", at), 0);
-    psa_key_id_t id;
+    psa_key_id_t id = 0;
     assert_int_equal(mapping(f, &alice, "lost", &id, NULL), 0);
     assert_int_equal(id, last + 1);
 
@@ -1833,7 +1833,7 @@ static void orphan_key_file_skipped(void **state)
     assert_true(file_exists(orphan)); /* reported, never deleted */
     /* The next id would be 3 (highest mapped + 1): it is taken in storage, so 4 is used. */
     assert_int_equal(gen(f, &alice, "c", at), 0);
-    psa_key_id_t id;
+    psa_key_id_t id = 0;
     assert_int_equal(mapping(f, &alice, "c", &id, NULL), 0);
     assert_int_equal(id, 4);
     assert_true(file_exists(orphan));
@@ -1948,7 +1948,7 @@ static void key_store_must_be_shared(void **state)
     struct psc_args a = {
         .opcode = PSC_OP_PSA_GENERATE_KEY, .key_name = "two", .attrs = at, .has_attrs = 1};
     assert_int_equal(p2->type->ops[PSC_OP_PSA_GENERATE_KEY](p2, &alice, &a, NULL), 0);
-    psa_key_id_t id1;
+    psa_key_id_t id1 = 0;
     assert_int_equal(mapping(f, &alice, "one", &id1, NULL), 0);
     struct kim_ident who;
     provider_ident(p2, &alice, "two", &who);
