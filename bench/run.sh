@@ -6,8 +6,9 @@
 #   - the daemon's start-up time, memory (idle and under load) and file descriptors,
 # prints the tables and writes them to bench/results.md.
 #
-# Every comparison is measured in alternating rounds (floor, service, floor, service, ...) and
-# each side's median is taken, so that noise from other work on the machine falls on both.
+# Every comparison is measured in alternating rounds (floor, service, floor, service, ...); the
+# ratio reported is the median of the ratios of the two runs of each round, so that noise from
+# other work on the machine falls on both sides.
 #
 # Environment: BENCH_BUILD_DIR (default build/bench), BENCH_DURATION seconds per measurement
 # (default 2), BENCH_WARMUP (0.5), BENCH_ROUNDS (3), BENCH_CLIENTS ("1 2 8 64"),
@@ -90,6 +91,9 @@ stop_daemon() {
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU time of the whole machine and the part the hypervisor took for other guests ("steal").
+cpu_snapshot() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
+CPU_BEFORE=$(cpu_snapshot)
 
 # ---- start-up, idle ---------------------------------------------------------------------
 
@@ -180,6 +184,9 @@ for c in $CLIENTS; do
     done
 done
 
+CPU_AFTER=$(cpu_snapshot)
+STEAL=$(awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    print (y[2] > x[2] ? int(100 * (y[1] - x[1]) / (y[2] - x[2]) + 0.5) : 0) }')
 sleep 1
 LOAD_HWM=$(status_kb "$PID" VmHWM)
 AFTER_RSS=$(status_kb "$PID" VmRSS)
@@ -200,7 +207,8 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     echo "# Benchmark results"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
-    echo "Linux $(uname -r), load average before the run: $LOAD_BEFORE."
+    echo "Linux $(uname -r), load average before the run: $LOAD_BEFORE; CPU time taken by the"
+    echo "hypervisor for other guests during the measurements (steal): $STEAL%."
     echo "Release build of commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree; $WORKERS service workers and $WORKERS floor threads;"
     echo "one connection per request; ${DUR} s per measurement after ${WARM} s of warm-up; $ROUNDS rounds."
     echo "Rates and latencies are medians over the rounds; a ratio is the median of the ratios of"
