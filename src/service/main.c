@@ -88,8 +88,9 @@ static int fix_paths(struct config *cfg, char *err, size_t err_len)
         if (!p->key_store_path && strcmp(p->provider_type, "MbedCrypto") == 0)
             p->key_store_path = strdup(".");
         rc |= absolutize(&p->key_store_path, cwd);
-        if (p->key_store_path && strcmp(p->key_store_path + strlen(p->key_store_path) - 2, "/.") == 0)
-            p->key_store_path[strlen(p->key_store_path) - 2] = 0;
+        size_t n = p->key_store_path ? strlen(p->key_store_path) : 0;
+        if (n > 2 && strcmp(p->key_store_path + n - 2, "/.") == 0)
+            p->key_store_path[n - 2] = 0;
     }
     if (rc != 0)
         snprintf(err, err_len, "out of memory");
