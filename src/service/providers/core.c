@@ -181,14 +181,18 @@ static int op_list_keys(struct psc_service *s, const struct psc_app *app, uint8_
                 break;
             }
             list_keys__key_info__init(ki);
+            /* Clients require the attributes: a key without a wire form for them is left out
+             * rather than sent incomplete. */
+            if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
+                log_warn(MOD, "provider \"%s\": a key whose attributes have no protobuf form "
+                              "is not listed", s->providers[i]->name);
+                free(ki);
+                continue;
+            }
             keys[n++] = ki;
             ki->provider_id = e[k].provider_id;
             ki->name = e[k].key_name;
             e[k].key_name = NULL;
-            if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
-                /* A stored key whose attributes have no wire form is still listed. */
-                log_warn(MOD, "key attributes of a listed key have no protobuf form");
-            }
         }
         kim_entries_free(e, ne);
     }
