@@ -178,9 +178,7 @@ static int check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
             if (read_varint(p, len, &pos, &n) != 0 || n > len - pos) {
                 return PSC_DESERIALIZING_BODY_FAILED;
             }
-            f = (key >> 3) <= UINT32_MAX
-                    ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3))
-                    : NULL;
+            f = protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3));
             if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
                 (!utf8_valid(p + pos, n) || memchr(p + pos, 0, n) != NULL)) {
                 return PSC_DESERIALIZING_BODY_FAILED;
