@@ -312,12 +312,25 @@ out:
     return rc;
 }
 
+/* The store is small and written once per key creation or destruction: SQLite's per-connection
+ * lookaside pool (about 120 kB) and its initial bulk page-cache allocation (about 90 kB) would
+ * stay resident for the life of the service to speed up a path that is not hot. Both settings
+ * must precede SQLite's initialisation; if another user in the process initialised it first,
+ * they are refused and the defaults stay, which is harmless. */
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_LOOKASIDE, 0, 0);
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 int kim_sqlite_open(const char *db_path, void **out, char *err, size_t err_len)
 {
+    static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
     struct sqlite_store *s = NULL;
     int fd, rc = PSC_KEY_INFO_MANAGER_ERROR;
 
     *out = NULL;
+    (void)pthread_once(&setup_once, sqlite_setup);
     s = calloc(1, sizeof(*s));
     if (s == NULL || pthread_mutex_init(&s->mu, NULL) != 0) {
         free(s);
