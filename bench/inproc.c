@@ -3,7 +3,9 @@
  * thread-safe, so the service must serialise the same way). The latency of one signature
  * includes the wait for the lock, as it does in the service.
  *
- *   bench_inproc -o sign_ecdsa|sign_rsa [-t THREADS] [-d SECONDS] [-w WARMUP]
+ *   bench_inproc -o sign_ecdsa|sign_rsa [-t THREADS] [-d SECONDS | -n COUNT] [-w WARMUP]
+ *
+ * With -n, each thread makes exactly COUNT signatures, without warm-up (for instruction counts).
  *
  * Keys are created in a temporary folder (persistent keys are files in the working directory)
  * that is removed at the end. Prints one line of key=value pairs, like bench_loadgen. */
@@ -28,6 +30,7 @@ static pthread_mutex_t psa_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int phase; /* 0 warm-up, 1 measure, 2 stop */
 static psa_algorithm_t alg;
 static uint8_t hash[32];
+static size_t count; /* -n: signatures per thread; 0 runs for a duration */
 
 struct thread_arg {
     pthread_t th;
@@ -55,7 +58,7 @@ static void *client_main(void *p)
     uint8_t sig[PSA_SIGNATURE_MAX_SIZE];
     for (;;) {
         int ph = atomic_load(&phase);
-        if (ph == 2)
+        if (ph == 2 || (count && ta->n + ta->errors == count))
             break;
         size_t len;
         uint64_t t0 = now_ns();
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
     int threads = 1;
     double secs = 3, warmup = 0.5;
     int c;
-    while ((c = getopt(argc, argv, "o:t:d:w:")) != -1) {
+    while ((c = getopt(argc, argv, "o:t:d:n:w:")) != -1) {
         switch (c) {
         case 'o':
             op = optarg;
@@ -119,11 +122,14 @@ int main(int argc, char **argv)
         case 'd':
             secs = atof(optarg);
             break;
+        case 'n':
+            count = (size_t)strtoul(optarg, NULL, 10);
+            break;
         case 'w':
             warmup = atof(optarg);
             break;
         default:
-            die("usage: bench_inproc -o sign_ecdsa|sign_rsa [-t N] [-d S] [-w S]");
+            die("usage: bench_inproc -o sign_ecdsa|sign_rsa [-t N] [-d S | -n COUNT] [-w S]");
         }
     }
     if (threads < 1 || threads > THREADS_MAX)
@@ -156,17 +162,20 @@ int main(int argc, char **argv)
     struct thread_arg *ta = calloc((size_t)threads, sizeof(*ta));
     if (!ta)
         die("out of memory");
+    if (count)
+        atomic_store(&phase, 1);
     for (int i = 0; i < threads; i++)
         if (pthread_create(&ta[i].th, NULL, client_main, &ta[i]) != 0)
             die("cannot start a thread");
-    sleep_s(warmup);
+    if (!count)
+        sleep_s(warmup);
     double cpu0 = cpu_us();
     uint64_t t0 = now_ns();
     atomic_store(&phase, 1);
-    sleep_s(secs);
-    uint64_t t1 = now_ns();
-    double cpu1 = cpu_us();
-    atomic_store(&phase, 2);
+    if (!count) {
+        sleep_s(secs);
+        atomic_store(&phase, 2);
+    }
     size_t n = 0;
     uint64_t errors = 0;
     for (int i = 0; i < threads; i++) {
@@ -174,6 +183,8 @@ int main(int argc, char **argv)
         n += ta[i].n;
         errors += ta[i].errors;
     }
+    uint64_t t1 = now_ns();
+    double cpu1 = cpu_us();
     uint64_t *all = malloc((n ? n : 1) * sizeof(*all));
     if (!all)
         die("out of memory");

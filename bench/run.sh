@@ -6,20 +6,23 @@
 #   - the daemon's start-up time, memory (idle and under load) and file descriptors,
 # prints the tables and writes them to bench/results.md.
 #
-# Every comparison is measured in alternating rounds (floor, service, floor, service, ...); the
-# ratio reported is the median of the ratios of the two runs of each round, so that noise from
-# other work on the machine falls on both sides.
+# Every comparison is measured in rounds of four runs in the order reference, service, service,
+# reference (floor or in-process; "ABBA"), so that a drift of the machine's speed during a
+# round falls equally on both sides; a round's ratio is the sum of its two service rates over
+# the sum of its two reference rates, and the report gives the median and the range of the
+# rounds' ratios. The idle memory of a second daemon, linked with PARSEC_STATIC_DEPS=ON, is
+# measured at the end.
 #
 # Environment: BENCH_BUILD_DIR (default build/bench), BENCH_DURATION seconds per measurement
-# (default 2), BENCH_WARMUP (0.5), BENCH_ROUNDS (3), BENCH_CLIENTS ("1 2 8 64"),
+# (default 1), BENCH_WARMUP (0.3), BENCH_ROUNDS (5), BENCH_CLIENTS ("1 2 8 64"),
 # BENCH_OUT (default bench/results.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build/bench}
-DUR=${BENCH_DURATION:-2}
-WARM=${BENCH_WARMUP:-0.5}
-ROUNDS=${BENCH_ROUNDS:-3}
+DUR=${BENCH_DURATION:-1}
+WARM=${BENCH_WARMUP:-0.3}
+ROUNDS=${BENCH_ROUNDS:-5}
 CLIENTS=${BENCH_CLIENTS:-1 2 8 64}
 OUT=${BENCH_OUT:-$ROOT/bench/results.md}
 STARTS=5
@@ -47,7 +50,8 @@ trap cleanup EXIT
 
 mkdir -m 700 "$WORK/keys" "$WORK/kim"
 # The service's defaults otherwise: thread_pool_size = number of CPUs, log level "error".
-cat >"$WORK/config.toml" <<EOF
+CONFIG=$WORK/config.toml
+cat >"$CONFIG" <<EOF
 [core_settings]
 allow_root = true
 [listener]
@@ -79,7 +83,7 @@ ratio() { printf '%.0f%%' "$(pct "$1" "$2")"; }
 # Starts the daemon: sets PID and STARTUP_US.
 spawn() {
     local line
-    line=$("$LOADGEN" spawn -b "$PARSEC" -c "$WORK/config.toml" -s "$SOCK" -l "$WORK/parsec.log")
+    line=$("$LOADGEN" spawn -b "$PARSEC" -c "$CONFIG" -s "$SOCK" -l "$WORK/parsec.log")
     PID=$(field pid "$line")
     STARTUP_US=$(field startup_us "$line")
 }
@@ -149,24 +153,34 @@ measure() {
     if [[ $key == svc/* ]] && [ -n "$rss" ] && [ "$rss" -gt "$RSS_MAX" ]; then RSS_MAX=$rss; fi
 }
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+# rng VALUES: "lowest-highest" of a list of percentages.
+rng() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 }
+    END { printf "%.0f-%.0f", lo, hi }'; }
 
 svc() { "$LOADGEN" run -s "$SOCK" -o "$1" -t "$2" -d "$DUR" -w "$WARM" -p "$PID"; }
 flr() { "$LOADGEN" run -s "$FSOCK" -o ping -t "$1" -d "$DUR" -w "$WARM" -p "$FPID"; }
 inp() { "$INPROC" -o "$1" -t "$2" -d "$DUR" -w "$WARM"; }
 
-# pair NAME REFKEY REFCMD... -- SVCKEY SVCCMD...: one round of a comparison; the ratio of the
-# two runs made back to back is kept, and the report shows the median of those ratios.
+# pair NAME REFKEY REFCMD... -- SVCKEY SVCCMD...: one round of a comparison, run in the order
+# reference, service, service, reference; the round's ratio is the service's two rates over the
+# reference's two.
 pair() {
-    local name=$1 ref
+    local name=$1 r1 r2 s1 s2
     shift
     local -a a=() b=()
     while [ "$1" != -- ]; do a+=("$1"); shift; done
     shift
     b=("$@")
     measure "${a[@]}"
-    ref=$LAST_RATE
+    r1=$LAST_RATE
     measure "${b[@]}"
-    RATIO[$name]+="$(pct "$LAST_RATE" "$ref") "
+    s1=$LAST_RATE
+    measure "${b[@]}"
+    s2=$LAST_RATE
+    measure "${a[@]}"
+    r2=$LAST_RATE
+    RATIO[$name]+="$(pct "$(awk -v a="$s1" -v b="$s2" 'BEGIN { print a + b }')" \
+        "$(awk -v a="$r1" -v b="$r2" 'BEGIN { print a + b }')") "
 }
 
 echo "measuring (${DUR}s per run, $ROUNDS rounds, clients: $CLIENTS)" >&2
@@ -195,6 +209,55 @@ kill -TERM "$FPID"
 FPID=
 stop_daemon
 
+# ---- the same daemon linked with PARSEC_STATIC_DEPS=ON, idle --------------------------------
+
+cmake -S "$ROOT" -B "$BUILD-static" -DCMAKE_BUILD_TYPE=Release -DPARSEC_SANITIZE=OFF \
+    -DPARSEC_STATIC_DEPS=ON -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$BUILD-static" -j2 --target parsec >/dev/null
+PARSEC=$BUILD-static/src/parsec
+spawn
+STATIC_STARTUP_MS=$(awk -v u="$STARTUP_US" 'BEGIN { printf "%.1f", u / 1000 }')
+sleep 1
+STATIC_RSS=$(status_kb "$PID" VmRSS)
+STATIC_PSS=$(rollup_kb "$PID" Pss)
+STATIC_ANON=$(rollup_kb "$PID" Anonymous)
+stop_daemon
+
+# ---- instructions per signature, counted by callgrind ------------------------------------
+# Unlike the rates, instruction counts do not depend on what else the machine is doing. The
+# daemon runs under callgrind counting only inside frontend_handle (the whole request from its
+# decoded header to its encoded reply: authentication, key lookup, protobuf, the signature); the
+# in-process program counts only inside psa_sign_hash. Neither counts the kernel's socket work,
+# which the CPU times of Ping above measure.
+declare -A INSTR
+CG_N=${BENCH_CALLGRIND_N:-20}
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v callgrind_control >/dev/null; then
+    sed 's/^timeout = .*/timeout = 10000/' "$WORK/config.toml" >"$WORK/config-cg.toml"
+    printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file="%s" --collect-atstart=no --toggle-collect=frontend_handle "%s" "$@"\n' \
+        "$WORK/cg.daemon" "$BUILD/src/parsec" >"$WORK/parsec-cg"
+    chmod +x "$WORK/parsec-cg"
+    PARSEC=$WORK/parsec-cg
+    CONFIG=$WORK/config-cg.toml
+    spawn
+    totals() { awk '/^totals:/ { print $2 }' "$@"; }
+    for op in sign_ecdsa sign_rsa; do
+        "$LOADGEN" run -s "$SOCK" -o "$op" -n 2 >/dev/null
+        callgrind_control -z "$PID" >/dev/null
+        # "run" checks one reply before the counted ones: CG_N + 1 requests.
+        "$LOADGEN" run -s "$SOCK" -o "$op" -n "$CG_N" >/dev/null
+        rm -f "$WORK"/cg.daemon.*
+        callgrind_control -d "$PID" >/dev/null
+        svc_i=$(awk -v t="$(totals "$WORK"/cg.daemon.*)" -v n="$CG_N" \
+            'BEGIN { printf "%.0f", t / (n + 1) }')
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.inproc" --collect-atstart=no \
+            --toggle-collect=psa_sign_hash "$INPROC" -o "$op" -n "$CG_N" >/dev/null 2>&1
+        inp_i=$(awk -v t="$(totals "$WORK/cg.inproc")" -v n="$CG_N" \
+            'BEGIN { printf "%.0f", t / n }')
+        INSTR[$op]="$inp_i $svc_i"
+    done
+    stop_daemon
+fi
+
 # ---- report -----------------------------------------------------------------------------
 
 aim() { awk -v v="$1" -v a="$2" -v less="$3" 'BEGIN {
@@ -211,8 +274,10 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     echo "hypervisor for other guests during the measurements (steal): $STEAL%."
     echo "Release build of commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) plus the working tree; $WORKERS service workers and $WORKERS floor threads;"
     echo "one connection per request; ${DUR} s per measurement after ${WARM} s of warm-up; $ROUNDS rounds."
-    echo "Rates and latencies are medians over the rounds; a ratio is the median of the ratios of"
-    echo "two runs made back to back. CPU is the server process's user + system time per request."
+    echo "Rates and latencies are medians over the runs. A comparison runs in rounds of four runs"
+    echo "(reference, service, service, reference); a round's ratio is the service's two rates over"
+    echo "the reference's two, and the report gives the median of the rounds' ratios and their range."
+    echo "CPU is the server process's user + system time per request."
     echo "Requests that failed or got a wrong reply: $ERRORS."
     echo
     echo "## Ping: service against the bare socket floor"
@@ -222,7 +287,7 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     for c in $CLIENTS; do
         printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$c" \
             "$(med "${RATE[floor/ping/$c]}")" "$(med "${RATE[svc/ping/$c]}")" \
-            "$(pc "$(med "${RATIO[ping/$c]}")")" "$(med "${CPU[floor/ping/$c]}")" \
+            "$(pc "$(med "${RATIO[ping/$c]}")") ($(rng "${RATIO[ping/$c]}"))" "$(med "${CPU[floor/ping/$c]}")" \
             "$(med "${CPU[svc/ping/$c]}")" "$(lat "floor/ping/$c")" "$(lat "svc/ping/$c")"
     done
     echo
@@ -247,11 +312,22 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
         for c in $CLIENTS; do
             printf '| %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$c" \
                 "$(med "${RATE[inproc/$op/$c]}")" "$(med "${RATE[svc/$op/$c]}")" \
-                "$(pc "$(med "${RATIO[$op/$c]}")")" "$(med "${CPU[inproc/$op/$c]}")" \
+                "$(pc "$(med "${RATIO[$op/$c]}")") ($(rng "${RATIO[$op/$c]}"))" "$(med "${CPU[inproc/$op/$c]}")" \
                 "$(med "${CPU[svc/$op/$c]}")" "$(lat "inproc/$op/$c")" "$(lat "svc/$op/$c")"
         done
     done
     echo
+    if [ ${#INSTR[@]} -gt 0 ]; then
+        echo "## Instructions per signature (callgrind, user space, $CG_N requests)"
+        echo
+        echo "| operation | in-process psa_sign_hash | service request (frontend_handle) | in-process/service | the service's own |"
+        echo "|---|---:|---:|---:|---:|"
+        for op in sign_ecdsa sign_rsa; do
+            read -r a b <<<"${INSTR[$op]}"
+            printf '| %s | %s | %s | %.1f%% | %s |\n' "$op" "$a" "$b" "$(pct "$a" "$b")" "$((b - a))"
+        done
+        echo
+    fi
     echo "## The daemon"
     echo
     echo "| measure | value | aim |"
@@ -265,6 +341,9 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     echo "| VmHWM after the whole run | $LOAD_HWM kB | |"
     echo "| VmRSS after the whole run | $AFTER_RSS kB | |"
     echo "| threads | $IDLE_THREADS | |"
+    echo "| linked with PARSEC_STATIC_DEPS=ON: VmRSS idle | $STATIC_RSS kB | < 4096 kB: $(aim "$STATIC_RSS" 4096 1) |"
+    echo "| linked with PARSEC_STATIC_DEPS=ON: anonymous, Pss idle | $STATIC_ANON kB, $STATIC_PSS kB | |"
+    echo "| linked with PARSEC_STATIC_DEPS=ON: start-up (one run) | $STATIC_STARTUP_MS ms | |"
     echo "| open file descriptors before / after the run | $FD_BEFORE / $FD_AFTER | equal: $([ "$FD_BEFORE" = "$FD_AFTER" ] && echo met || echo missed) |"
     echo
     echo "## Headline ratios"
@@ -272,13 +351,13 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     for c in 1 8; do
         [ -n "${RATIO[ping/$c]:-}" ] || continue
         r=$(printf '%.0f' "$(med "${RATIO[ping/$c]}")")
-        echo "* Ping service/floor, $c client(s): $(pc "$r") (aim >= 80%: $(aim "$r" 80 0))"
+        echo "* Ping service/floor, $c client(s): $(pc "$r"), rounds $(rng "${RATIO[ping/$c]}")% (aim >= 80%: $(aim "$r" 80 0))"
     done
     for op in sign_ecdsa sign_rsa; do
         for c in 1 8; do
             [ -n "${RATIO[$op/$c]:-}" ] || continue
             r=$(printf '%.0f' "$(med "${RATIO[$op/$c]}")")
-            echo "* $op service/in-process, $c client(s): $(pc "$r") (aim >= 90%: $(aim "$r" 90 0))"
+            echo "* $op service/in-process, $c client(s): $(pc "$r"), rounds $(rng "${RATIO[$op/$c]}")% (aim >= 90%: $(aim "$r" 90 0))"
         done
     done
     echo
