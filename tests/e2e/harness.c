@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -193,6 +194,22 @@ int daemon_log_contains(const struct daemon *d, const char *s)
         found = strstr(line, s) != NULL;
     fclose(f);
     return found;
+}
+
+int daemon_count_key_files(const struct daemon *d)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/keys", d->dir);
+    DIR *dir = opendir(path);
+    assert_non_null(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        size_t l = strlen(e->d_name);
+        n += l > 8 && strcmp(e->d_name + l - 8, ".psa_its") == 0;
+    }
+    closedir(dir);
+    return n;
 }
 
 int e2e_connect(const char *sock)

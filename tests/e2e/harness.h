@@ -38,6 +38,8 @@ int daemon_stop(struct daemon *d, int sig);
 void daemon_cleanup(struct daemon *d);
 /* Whether the daemon's log contains s. */
 int daemon_log_contains(const struct daemon *d, const char *s);
+/* The Mbed TLS key files (*.psa_its) in the daemon's key store, <dir>/keys. */
+int daemon_count_key_files(const struct daemon *d);
 
 /* Opens a connection to the socket; -1 on failure. */
 int e2e_connect(const char *sock);

@@ -6,98 +6,11 @@
  * Keys are fixed OpenSSL-generated keys, imported, so that runtime stays short (RSA key
  * generation is tested once, at 1024 bits). */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 
+#include "e2e_keys.h"
 #include "e2e_psa.h"
-
-/* Fixed keys made with `openssl genpkey` for these tests only. */
-static const char PEM_RSA2048[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQCqQp4q1Ik/P+nx\n"
-    "X2kme5EFAt2l25AD0RpTZTPzJmkdwmm8QQeX4AlHhadM3Zw9j+r03dorFZVxefJ1\n"
-    "WHSzBtemZ/euP1UPUssXX9bV9w8QifYtbAuVRMx5fSVmJ5deTi7zXxWKEFuf67K0\n"
-    "mB1PvPQHtIfekBaoMGvzQCqChinTVSYnXjpzDyrGaCw45sPM3dOdlIMe/PhdR1fD\n"
-    "RdkV0Fmi7O7YvH6WGimrHhryUzls79JgpVk70bKzJoBy2URVnoFhP7m5lh4Zx71U\n"
-    "KLdH3HBcjOPUNksQPdTVRPdftcdDJuGdIxIA4WelS6PfmWk5o6HI+sjR53DGw2hO\n"
-    "2Nf26F63AgMBAAECggEAKvHruEzso24JIa9Zs/G2BggPhT7I6BWNqNxdiqa1G+MG\n"
-    "TYwvkKDbZlVxegNp3eNXtdThqz1h+QHz5KJfqSqAKYKO6D4kQ92zyV0MsOKEw7yw\n"
-    "wgs/LrLwSnKFBOvWk9xvnkZtBeqTWdaXOFMoDY1RFkJ0hPBeLqUsDWqxbkPN9/ZY\n"
-    "eupqwte1Y7WWJRPGmKuz1GIK7S6YoMO2YcwkZ4Y4ti5pORcsKX7p8tXLeJqwnoJr\n"
-    "nSUrGzd9EqmBFTrgF8eZOj0oUqS+5TCrkFe6X1zlmOHKh6B5sSzhhFg/m7YrbQR6\n"
-    "oBoSt2fYWYUGFOK6tGhxtnyMH66FNOaGtzaqd4bscQKBgQDSeKLzHJ3xMNkbuTzg\n"
-    "WUW83nyVypTjxyfqv5i2zEf2+kj2C4DkpftcrW1qHmP8V7ZcB4IFwChS4IvyFAbP\n"
-    "T+P+GnMdXb2WL2q4AFGD58l8J4Ioytu8DQreMEzGsVaiRwLNZIqZKrVV8bujD/tC\n"
-    "Z2+q04HS3W7/0qBRIP93VLGOxwKBgQDPFzKPlgXOiumH/3envnt4QYvSzD2uZpbf\n"
-    "ArFJ+AhwlyOLKjE6q4WGEwbgUaDfknqWxqWGcXhS8XuQVWQ2FynWayHm4BGXJcDP\n"
-    "4iBVHHyWkEhSZzG7MXbEqniJFC76sDZEBNwav6FsDUkgpRw15yF20w6ywWDReYLb\n"
-    "f4DwWnWAkQKBgQCL9bb+jfAl3MLzYaou0o7Cev1EKvP5yI0t2P03yf6tKWDtZVbw\n"
-    "NcRCq/1PjSgWPUnCRyfapR7rhfDqKREiOVE2v+X/CEAzqBKCi4upeLCOxEMU11lp\n"
-    "4w5wFJRpqLIgtbISXaKhGjp+DYMme1EtplUmtwHk9GWE7062xIe9le+BLwKBgQCq\n"
-    "9qOvFlNE6DlTJPxLZ13XMYWVSTfCur7i7P4f6rxM9vlI8lQh82gP/7U1iy4cZHj/\n"
-    "8I7GJvcGwoUX6ucIIKdRdLBQQbtD5M8Az9WRbisMwaBzJu5Pc85xHarUv+zo2IB0\n"
-    "Nu7exkUlRvKQGL7pYR6nUiZYPH0Jch8txl1UD9nhgQKBgQDLj3sb0vNrgk2XAHZx\n"
-    "uUz3sxITWo8VSUXEtk2od2ym976TshSJQHGm72J9n+jDzm5hIt6kZ8psDQqmvi5u\n"
-    "0jSg+VuZ9JOPZQY1EP0RvgLDhiiXdhEXQcsvGpDC01S3Yd7dtJG0MfttS+nmHOZP\n"
-    "P6kRIRx2HJiEdTx8yahcFoCQiw==\n"
-    "-----END PRIVATE KEY-----\n";
-static const char PEM_RSA3072[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIIG/QIBADANBgkqhkiG9w0BAQEFAASCBucwggbjAgEAAoIBgQCyIghpa+Pxiahi\n"
-    "fSncYxlKIXz/nJYQFx0RF5rRxSrRuopnBOslnafx2lq5nYK0JqrSP5fr+bm5NIMc\n"
-    "bl0E2aCtdOeVzX++f0xqnvYVrR9xz6kSP2jmR1shUAcHljr/UUKFdviiSDNO3Rdu\n"
-    "M8ApIv1nUlrxOM8xb9dn9f7uBcixzL13M4cbEitgzRdKo1c3wFb2TFADNKv6PVHU\n"
-    "NHFq2DjzFuDkhsFQQzXcF6X5sTakUb6PChAdS0ejAWyac0SCl+9A65aiLk+eN/iU\n"
-    "KNydBliL7kcetuyVdchjXJRdyNz9sxgbqK3FB7iaBjei91fuJp/Fike1vNP514yh\n"
-    "ueHUNG1OH2XRP+WfA3ND9t3dtZhsEMTTJRK0VEzISzPIzLrPQZ+dS4QZgphh5Hj/\n"
-    "sf7fytSowOhvGmUov5SBo3pFp9UTebLwoyiDXOhy4dM3mj27WUSp0ufIMUrW22zt\n"
-    "oQ2zpEx8HH5nke6vAljsY9XKcNu7QBRuVAqW0k4+foSswCGLr3sCAwEAAQKCAYA0\n"
-    "QSmIi17FpyUfJypVfTiY93Pso+mddLpRHkSLTrR966PYDqhQU4xFtVEx7BPAdytb\n"
-    "G86cKZiizNW9TF67IoAxAf9BgZP8tOkcyd7UgwGbaFhngvRpwPrprckyH47VAOhr\n"
-    "sHfFWzq54r+R01qGdr4xRgZphsm47d8Znx8Wgdna1n2p7xKuDUluTxuLCJl4QFMC\n"
-    "U2aRWi0s7joH7w5qUl16afa08xbYTa8KDmHg+mxWDajB2yjY/xFXrv5F3JR3XswQ\n"
-    "ykeh5rFY+RWqYkZJW6kGo5C2Xb53nD3Z8UgnKTLI6lc+9tx42BpTe0TEbNR29H5q\n"
-    "O3mMLPY+EAyV6PkJpgaGvLDun2YKuwWIW4FYlziPsau3fAIN3tXg+T5GGAJOj061\n"
-    "U5bwVywg+xxedx5YWXVh8hU9jKTIf+wlwlFDjjnxTVfxu+AsdV/RU3KZngIkZ/JK\n"
-    "Co/oUi4dsqvTH+mRIB13i7KkSd+shAoJ1l8JM1vmLEKrUQ1V2xxAKgviHj5QZ8kC\n"
-    "gcEA+V00ygJfQ7kW0z83AhD0npt99SgZYuoCJr7Zaq10cRBhPZwHnbsqdfoYgc+I\n"
-    "lYKQuNM2lFozHpTqLnaLQQOmXms+m3XKlET22ZvWO0KlLe9kvnIpk5KnZIavUncP\n"
-    "9g87bj1ZhFgfJ+ZtK49JRGQ7bIRcwR6t2phDSuxTau8NDW3paXEGCCRWun9y6eHy\n"
-    "rzBp6fO3PltjgP+99C6MV9927ErzkykNoeTYIYi7T9Pw3QqXfUB4iExPnK2+hCSj\n"
-    "T5THAoHBALbfkG9G94/Y2XpkWEjCdwE/4r5HNrrTZRuCw5zJwWRkmzuNisQ1AqJ5\n"
-    "jJPnoNmDe6HGnA+TMxQ/tbFBP46AoXtK2sx7cG+LmiG3YVRvtlz0LORg+FzyOeRp\n"
-    "bseBUz+MeHE7W3d02bZSFCuMcOCABbqIUxCdyzzHto19VVsDz3JoZYzzZBW0sn6y\n"
-    "I9W1QqO8ABMLpwMrc/5tm0T6pvLzGXOFFFFLJR4OmFmcd3hiSSowGOCswyrXMbVm\n"
-    "Ptbb21uzrQKBwQDNMU1HDTym1Z9apSH2qU0hVoIHQb/iDP1INLNjfOfcQcZClCoQ\n"
-    "OPtvqSSRbNzPamj8LZEz8iUufQtWwGVGUmKMP2N9OShBaZ5W4k0e5nBVpDAaJobf\n"
-    "0EW+CrYp/Z88srwMsp7+sCSzCIG83mNDy9a6LRDGOSCGR9TXyi+6RotPCaqQAVkd\n"
-    "Sgmz3TwKCMtSLVx6DvoybbErbUY5sDP7+v444lQcPCPjnBPdRE4eGiCRQy30+yAz\n"
-    "x9ea7b1fr2ZTDfECgcBu51xPr+k5CpixuiM0VQMY9eaL4OJXIRbDPWVmM5EeUkk2\n"
-    "L5vFbCSh5jcUB7gr0aprrOg+JdYnZI/K5Lgnsui7veS9d+rzKuWZpv3W2DzvWIHV\n"
-    "Kt3UeG4VkL9HLK4Q7x6oBQhuhKX4BQUIeA6Ih/txaXV+sUNtI+0ZF7ZpEQGA78EO\n"
-    "XxkGdOR/I4fJ9jho1f3xjvKFYJfi6BPvHFedJUL9JOrydjEXbmCEj/iAQJMAi9S6\n"
-    "hOuDkqgpy802PnVkwq0CgcBpcxD7Sa9u2y3b8tAR8rEMU/oHMvvB/PN5chgh6xZp\n"
-    "lx6BIcSWEf9Up2GK1bU5A4C/pT/6gYYijq1uPT6ofjBcazcSSeIW6qkuHKcG1enq\n"
-    "Y5bHUIdQ67OYTHW7wMIWqY5Us6sRB4tEkovJltvLX1CFAqH6Y2nHT+9JidbBi60C\n"
-    "Yxj/rZjICPcPAqQb66NRljridyWp4mMGg32hxiGPUU0DzQtdqSIIuku8LzqEVfn3\n"
-    "4kb1G6P+yLJBsXyj/cB1okg=\n"
-    "-----END PRIVATE KEY-----\n";
-static const char PEM_P256[] = "-----BEGIN PRIVATE KEY-----\n"
-                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghyUxwVRCCokeFtgv\n"
-                               "wjynmTSjpbpqUVjjGvcPizdyvq6hRANCAATdBoUEks3Z/1G3u4iW6McyqXc+W7MP\n"
-                               "K5GiZnbNQ+c+8VgMRJqD2bRUqz3wXRXbmVbDTIgD9UBtNmcVh3Ub6bsO\n"
-                               "-----END PRIVATE KEY-----\n";
-static const char PEM_P384[] = "-----BEGIN PRIVATE KEY-----\n"
-                               "MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDDI2hhRSSznTTRRaHZC\n"
-                               "wrRBjRXOL1fKQV/HdLZsoqb9ILKLehnReRN9Ll8odkMbqiWhZANiAAT4rC82YMqI\n"
-                               "1w914YyVYdPLh9cVDxAsdweY01k8ro8Q6D0WA3aI6yHwiEsfTjJPYsi3h9w6nHJW\n"
-                               "n5tylvt/4f4VD67GPAysbnIcWQKUbObDEG2faW7MZ0abe0UZe9VGjaI=\n"
-                               "-----END PRIVATE KEY-----\n";
-static const char PEM_X25519[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MC4CAQAwBQYDK2VuBCIEIMCIRZPk862FPOXmRIBItTBq5tevkDQl05HzKcWmE2FW\n"
-    "-----END PRIVATE KEY-----\n";
 
 static struct daemon D;
 static struct caller C;
@@ -137,23 +50,6 @@ static const char *config_with(const char *core_lines)
     snprintf(cfg, sizeof(cfg), "%.*s%s%s", (int)(at - E2E_CONFIG_DIRECT), E2E_CONFIG_DIRECT,
              core_lines, at);
     return cfg;
-}
-
-/* Mbed TLS key files in a daemon's key store. */
-static int count_key_files(const struct daemon *d)
-{
-    char path[400];
-    snprintf(path, sizeof(path), "%s/keys", d->dir);
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        size_t l = strlen(e->d_name);
-        n += l > 8 && strcmp(e->d_name + l - 8, ".psa_its") == 0;
-    }
-    closedir(dir);
-    return n;
 }
 
 static struct buf hex(const char *s)
@@ -265,7 +161,7 @@ static struct buf ossl_cipher(int enc, const EVP_CIPHER *cipher, struct buf key,
 static void generate_keys(void **state)
 {
     (void)state;
-    int files = count_key_files(&D);
+    int files = daemon_count_key_files(&D);
     struct buf h256 = digest(HASH(SHA_256), buf_str("generated"));
 
     /* ECC P-256 and P-384, with the private part exported and checked against the public. */
@@ -353,13 +249,13 @@ static void generate_keys(void **state)
     static const char *const made[] = {"gen-p256",   "gen-p384",     "gen-rsa1024", "gen-x25519",
                                        "gen-aes256", "gen-aes256-b", "gen-chacha",  "gen-raw"};
     const int n_made = (int)(sizeof(made) / sizeof(made[0]));
-    assert_int_equal(count_key_files(&D), files + n_made);
+    assert_int_equal(daemon_count_key_files(&D), files + n_made);
     for (int i = 0; i < n_made; i++) {
         assert_int_equal(op_destroy(&C, made[i]), 0);
         assert_int_equal(op_destroy(&C, made[i]), PSC_PSA_DOES_NOT_EXIST);
     }
     assert_int_equal(op_export_public(&C, "gen-p256", &none), PSC_PSA_DOES_NOT_EXIST);
-    assert_int_equal(count_key_files(&D), files);
+    assert_int_equal(daemon_count_key_files(&D), files);
     /* The name is free again. */
     assert_int_equal(op_generate(&C, "gen-raw", raw), 0);
     assert_int_equal(op_destroy(&C, "gen-raw"), 0);
@@ -1037,11 +933,11 @@ static void errors_names(void **state)
     Attrs *at = attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, U_SIGN_HASH,
                       alg_sig(SIG_ECDSA, HASH(SHA_256)));
     assert_int_equal(op_import(&C, "taken", at, ec_private_scalar(k, 32)), 0);
-    int files = count_key_files(&D);
+    int files = daemon_count_key_files(&D);
     assert_int_equal(op_import(&C, "taken", at, ec_private_scalar(k, 32)), PSC_PSA_ALREADY_EXISTS);
     assert_int_equal(op_generate(&C, "taken", at), PSC_PSA_ALREADY_EXISTS);
     /* A refused creation leaves nothing behind. */
-    assert_int_equal(count_key_files(&D), files);
+    assert_int_equal(daemon_count_key_files(&D), files);
     assert_int_equal(op_destroy(&C, "taken"), 0);
 
     const char *ghost = "never-created";
@@ -1242,11 +1138,11 @@ static void errors_invalid_argument(void **state)
     /* RSA sizes: only 1024, 2048 and 4096 may be named; a deduced size is taken as it is. */
     Attrs *g3072 =
         attrs(key_type(KT_RSA_PAIR, 0), 3072, U_SIGN_HASH, alg_sig(SIG_PKCS1, HASH(SHA_256)));
-    int files = count_key_files(&D);
+    int files = daemon_count_key_files(&D);
     assert_int_equal(op_generate(&C, "ia-rsa3072", g3072), PSC_PSA_INVALID_ARGUMENT);
     assert_int_equal(op_import(&C, "ia-rsa3072", g3072, der_rsa_private(rsa3072)),
                      PSC_PSA_INVALID_ARGUMENT);
-    assert_int_equal(count_key_files(&D), files);
+    assert_int_equal(daemon_count_key_files(&D), files);
     g3072->key_bits = 0;
     assert_int_equal(op_import(&C, "ia-rsa3072", g3072, der_rsa_private(rsa3072)), 0);
     assert_int_equal(op_sign_hash(&C, "ia-rsa3072", sig_alg(SIG_PKCS1, HASH(SHA_256)), h, &out), 0);
@@ -1264,7 +1160,7 @@ static void errors_invalid_argument(void **state)
                                  attrs(key_type(KT_RSA_PUB, 0), 2048, U_VERIFY_HASH,
                                        alg_sig(SIG_PKCS1, HASH(SHA_256)))),
                      PSC_PSA_INVALID_ARGUMENT);
-    assert_int_equal(count_key_files(&D), files);
+    assert_int_equal(daemon_count_key_files(&D), files);
 
     /* AEAD: empty nonce, empty plaintext or ciphertext. */
     struct buf key = hex("00112233445566778899aabbccddeeff"),
@@ -1358,11 +1254,11 @@ static void errors_deprecated(void **state)
                         alg_sig(SIG_ECDSA, HASH(SHA_1)));
     Attrs *des = attrs(key_type(KT_DES, 0), 192, U_ENCRYPT, alg_cipher(CIPHER(CBC_PKCS7)));
     Attrs *oaep_md5 = attrs(key_type(KT_RSA_PAIR, 0), 1024, U_DECRYPT, alg_enc(HASH(MD5)));
-    int files = count_key_files(&D);
+    int files = daemon_count_key_files(&D);
     assert_int_equal(op_generate(&C, "dep-sha1", sha1), PSC_DEPRECATED_PRIMITIVE);
     assert_int_equal(op_generate(&C, "dep-des", des), PSC_DEPRECATED_PRIMITIVE);
     assert_int_equal(op_generate(&C, "dep-md5", oaep_md5), PSC_DEPRECATED_PRIMITIVE);
-    assert_int_equal(count_key_files(&D), files);
+    assert_int_equal(daemon_count_key_files(&D), files);
     assert_true(daemon_log_contains(&D, "deprecated"));
     /* Import: accepted, the key works. */
     assert_int_equal(op_import(&C, "dep-sha1", sha1, ec_private_scalar(p256, 32)), 0);

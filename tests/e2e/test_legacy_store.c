@@ -27,6 +27,7 @@
 #include <psa/crypto.h>
 #include <sqlite3.h>
 
+#include "e2e_keys.h"
 #include "e2e_psa.h"
 
 /* The daemon of the running test; stopped by the teardown if the test fails half-way. */
@@ -40,41 +41,7 @@ static int test_teardown(void **state)
     return e2e_arena_free(state);
 }
 
-/* The keys the original's parsec-tool created, fixed here (made with `openssl genpkey`). */
-static const char PEM_RSA2048[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQCqQp4q1Ik/P+nx\n"
-    "X2kme5EFAt2l25AD0RpTZTPzJmkdwmm8QQeX4AlHhadM3Zw9j+r03dorFZVxefJ1\n"
-    "WHSzBtemZ/euP1UPUssXX9bV9w8QifYtbAuVRMx5fSVmJ5deTi7zXxWKEFuf67K0\n"
-    "mB1PvPQHtIfekBaoMGvzQCqChinTVSYnXjpzDyrGaCw45sPM3dOdlIMe/PhdR1fD\n"
-    "RdkV0Fmi7O7YvH6WGimrHhryUzls79JgpVk70bKzJoBy2URVnoFhP7m5lh4Zx71U\n"
-    "KLdH3HBcjOPUNksQPdTVRPdftcdDJuGdIxIA4WelS6PfmWk5o6HI+sjR53DGw2hO\n"
-    "2Nf26F63AgMBAAECggEAKvHruEzso24JIa9Zs/G2BggPhT7I6BWNqNxdiqa1G+MG\n"
-    "TYwvkKDbZlVxegNp3eNXtdThqz1h+QHz5KJfqSqAKYKO6D4kQ92zyV0MsOKEw7yw\n"
-    "wgs/LrLwSnKFBOvWk9xvnkZtBeqTWdaXOFMoDY1RFkJ0hPBeLqUsDWqxbkPN9/ZY\n"
-    "eupqwte1Y7WWJRPGmKuz1GIK7S6YoMO2YcwkZ4Y4ti5pORcsKX7p8tXLeJqwnoJr\n"
-    "nSUrGzd9EqmBFTrgF8eZOj0oUqS+5TCrkFe6X1zlmOHKh6B5sSzhhFg/m7YrbQR6\n"
-    "oBoSt2fYWYUGFOK6tGhxtnyMH66FNOaGtzaqd4bscQKBgQDSeKLzHJ3xMNkbuTzg\n"
-    "WUW83nyVypTjxyfqv5i2zEf2+kj2C4DkpftcrW1qHmP8V7ZcB4IFwChS4IvyFAbP\n"
-    "T+P+GnMdXb2WL2q4AFGD58l8J4Ioytu8DQreMEzGsVaiRwLNZIqZKrVV8bujD/tC\n"
-    "Z2+q04HS3W7/0qBRIP93VLGOxwKBgQDPFzKPlgXOiumH/3envnt4QYvSzD2uZpbf\n"
-    "ArFJ+AhwlyOLKjE6q4WGEwbgUaDfknqWxqWGcXhS8XuQVWQ2FynWayHm4BGXJcDP\n"
-    "4iBVHHyWkEhSZzG7MXbEqniJFC76sDZEBNwav6FsDUkgpRw15yF20w6ywWDReYLb\n"
-    "f4DwWnWAkQKBgQCL9bb+jfAl3MLzYaou0o7Cev1EKvP5yI0t2P03yf6tKWDtZVbw\n"
-    "NcRCq/1PjSgWPUnCRyfapR7rhfDqKREiOVE2v+X/CEAzqBKCi4upeLCOxEMU11lp\n"
-    "4w5wFJRpqLIgtbISXaKhGjp+DYMme1EtplUmtwHk9GWE7062xIe9le+BLwKBgQCq\n"
-    "9qOvFlNE6DlTJPxLZ13XMYWVSTfCur7i7P4f6rxM9vlI8lQh82gP/7U1iy4cZHj/\n"
-    "8I7GJvcGwoUX6ucIIKdRdLBQQbtD5M8Az9WRbisMwaBzJu5Pc85xHarUv+zo2IB0\n"
-    "Nu7exkUlRvKQGL7pYR6nUiZYPH0Jch8txl1UD9nhgQKBgQDLj3sb0vNrgk2XAHZx\n"
-    "uUz3sxITWo8VSUXEtk2od2ym976TshSJQHGm72J9n+jDzm5hIt6kZ8psDQqmvi5u\n"
-    "0jSg+VuZ9JOPZQY1EP0RvgLDhiiXdhEXQcsvGpDC01S3Yd7dtJG0MfttS+nmHOZP\n"
-    "P6kRIRx2HJiEdTx8yahcFoCQiw==\n"
-    "-----END PRIVATE KEY-----\n";
-static const char PEM_P256[] = "-----BEGIN PRIVATE KEY-----\n"
-                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghyUxwVRCCokeFtgv\n"
-                               "wjynmTSjpbpqUVjjGvcPizdyvq6hRANCAATdBoUEks3Z/1G3u4iW6McyqXc+W7MP\n"
-                               "K5GiZnbNQ+c+8VgMRJqD2bRUqz3wXRXbmVbDTIgD9UBtNmcVh3Ub6bsO\n"
-                               "-----END PRIVATE KEY-----\n";
+/* The keys the original's parsec-tool created: PEM_RSA2048 and PEM_P256 (e2e_keys.h). */
 
 #define MBED_UUID "1c1139dc-ad7c-47dc-ad6b-db6fdb466552"
 #define TPM_UUID "1e4954a4-ff21-46d3-ab0c-661eeb667e1d"

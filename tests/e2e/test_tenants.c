@@ -68,22 +68,6 @@ static char *b64url(const char *s)
     return out;
 }
 
-static int count_key_files(const struct daemon *d)
-{
-    char path[400];
-    snprintf(path, sizeof(path), "%s/keys", d->dir);
-    DIR *dir = opendir(path);
-    assert_non_null(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        size_t l = strlen(e->d_name);
-        n += l > 8 && strcmp(e->d_name + l - 8, ".psa_its") == 0;
-    }
-    closedir(dir);
-    return n;
-}
-
 /* Whether the Mbed TLS file of a PSA key id exists (owner 0, then the id, in hex). */
 static int key_file_exists(const struct daemon *d, uint32_t id)
 {
@@ -261,7 +245,7 @@ static void two_applications(void **state)
         0);
     assert_int_equal(op_generate(&alice, "shared", ecdsa_attrs()), 0);
     assert_int_equal(op_generate(&alice, "alice-only", ecdsa_attrs()), 0);
-    assert_int_equal(count_key_files(&D), 4);
+    assert_int_equal(daemon_count_key_files(&D), 4);
 
     /* The same name, two keys: each signs with its own. */
     EVP_PKEY *alice_shared = public_of(&alice, "shared"), *bob_shared = public_of(&bob, "shared");
@@ -320,9 +304,9 @@ static void two_applications(void **state)
         assert_true(key_file_exists(&D, a_ids[i]));
         assert_true(key_file_exists(&D, b_ids[i]));
     }
-    assert_int_equal(count_key_files(&D), 4);
+    assert_int_equal(daemon_count_key_files(&D), 4);
     assert_int_equal(op_delete_client(&admin, "alice"), 0);
-    assert_int_equal(count_key_files(&D), 2);
+    assert_int_equal(daemon_count_key_files(&D), 2);
     assert_int_equal(stored_ids(&D, st, "alice", PSC_AUTH_DIRECT, a_ids + 2, 2), 0);
     for (int i = 0; i < 2; i++) {
         assert_false(key_file_exists(&D, a_ids[i]));
@@ -341,7 +325,7 @@ static void two_applications(void **state)
     /* Deleting a client that owns nothing is a success that changes nothing. */
     assert_int_equal(op_delete_client(&admin, "alice"), 0);
     assert_int_equal(op_delete_client(&admin, "nobody"), 0);
-    assert_int_equal(count_key_files(&D), 2);
+    assert_int_equal(daemon_count_key_files(&D), 2);
 
     /* alice starts afresh; the name is hers again. */
     assert_int_equal(op_generate(&alice, "shared", ecdsa_attrs()), 0);
@@ -354,7 +338,7 @@ static void two_applications(void **state)
     assert_string_equal(listed(&bob), "bob-only,shared");
     assert_string_equal(clients(&admin), "alice,bob");
     assert_true(signs_for(&bob, "shared", bob_shared));
-    assert_int_equal(count_key_files(&D), 3);
+    assert_int_equal(daemon_count_key_files(&D), 3);
 
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     daemon_cleanup(&D);
@@ -406,7 +390,7 @@ static void unix_peer_credentials(void **state)
     assert_string_equal(clients(&me), uid);
     assert_int_equal(op_delete_client(&me, uid), 0);
     assert_string_equal(listed(&me), "");
-    assert_int_equal(count_key_files(&D), 0);
+    assert_int_equal(daemon_count_key_files(&D), 0);
     assert_false(key_file_exists(&D, ids[0]));
     assert_int_equal(stored_ids(&D, st, uid, PSC_AUTH_UNIX_PEER_CREDENTIALS, ids, 4), 0);
     assert_string_equal(clients(&me), "");
