@@ -10,12 +10,14 @@
 # reference (floor or in-process; "ABBA"), so that a drift of the machine's speed during a
 # round falls equally on both sides; a round's ratio is the sum of its two service rates over
 # the sum of its two reference rates, and the report gives the median and the range of the
-# rounds' ratios. The idle memory of a second daemon, linked with PARSEC_STATIC_DEPS=ON, is
-# measured at the end.
+# rounds' ratios. At the end, the idle memory of a second daemon, linked with
+# PARSEC_STATIC_DEPS=ON, is measured, and callgrind counts the instructions of signature
+# requests in the daemon and of the same signatures in process.
 #
 # Environment: BENCH_BUILD_DIR (default build/bench), BENCH_DURATION seconds per measurement
 # (default 1), BENCH_WARMUP (0.3), BENCH_ROUNDS (5), BENCH_CLIENTS ("1 2 8 64"),
-# BENCH_OUT (default bench/results.md).
+# BENCH_CALLGRIND (1; 0 skips the counts), BENCH_CALLGRIND_N (20), BENCH_OUT (default
+# bench/results.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -179,8 +181,8 @@ pair() {
     s2=$LAST_RATE
     measure "${a[@]}"
     r2=$LAST_RATE
-    RATIO[$name]+="$(pct "$(awk -v a="$s1" -v b="$s2" 'BEGIN { print a + b }')" \
-        "$(awk -v a="$r1" -v b="$r2" 'BEGIN { print a + b }')") "
+    RATIO[$name]+="$(awk -v s="$s1 $s2" -v r="$r1 $r2" 'BEGIN { split(s, a); split(r, b)
+        print (b[1] + b[2] > 0 ? 100 * (a[1] + a[2]) / (b[1] + b[2]) : 0) }') "
 }
 
 echo "measuring (${DUR}s per run, $ROUNDS rounds, clients: $CLIENTS)" >&2
@@ -242,10 +244,10 @@ if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v callgrind_control >/dev/null; t
     totals() { awk '/^totals:/ { print $2 }' "$@"; }
     for op in sign_ecdsa sign_rsa; do
         "$LOADGEN" run -s "$SOCK" -o "$op" -n 2 >/dev/null
+        rm -f "$WORK"/cg.daemon.*
         callgrind_control -z "$PID" >/dev/null
         # "run" checks one reply before the counted ones: CG_N + 1 requests.
         "$LOADGEN" run -s "$SOCK" -o "$op" -n "$CG_N" >/dev/null
-        rm -f "$WORK"/cg.daemon.*
         callgrind_control -d "$PID" >/dev/null
         svc_i=$(awk -v t="$(totals "$WORK"/cg.daemon.*)" -v n="$CG_N" \
             'BEGIN { printf "%.0f", t / (n + 1) }')
