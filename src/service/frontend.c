@@ -139,6 +139,12 @@ int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t 
         psc_header_generic_reply(&out, rc);
     } else {
         rc = dispatch(s, rq, &body, &len);
+        /* The one place a status reaches the wire: a value clients cannot parse (a raw PSA
+         * error, -1) must not leave the service, nor be taken by the caller for "no reply". */
+        if (!psc_status_is_valid(rc)) {
+            log_error(MOD, "internal status %d replaced by PsaErrorGenericError", rc);
+            rc = PSC_PSA_GENERIC_ERROR;
+        }
         if (rc != 0 || len > UINT32_MAX) {
             rc = rc ? rc : PSC_SERIALIZING_BODY_FAILED;
             free(body);
@@ -147,10 +153,10 @@ int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t 
         }
         psc_header_echo_reply(&rq->h, &out, rc, (uint32_t)len);
     }
-    if (rc != 0)
-        log_info(MOD, "request %s: %s", psc_opcode_name(rq->h.opcode) ? psc_opcode_name(rq->h.opcode)
-                                                                        : "(unknown opcode)",
-                 psc_status_name(rc));
+    if (rc != 0) {
+        const char *op = psc_opcode_name(rq->h.opcode);
+        log_info(MOD, "request %s: %s", op ? op : "(unknown opcode)", psc_status_name(rc));
+    }
     *reply_len = PSC_WIRE_HEADER_SIZE + len;
     *reply = malloc(*reply_len);
     if (!*reply) {
