@@ -5,6 +5,8 @@
 
 /* The hash byte of a signature algorithm that names no hash (RSA PKCS#1 v1.5 raw, ECDSA-any). */
 #define POLICY_NO_HASH 0u
+/* The hash byte of the "any hash" policy wildcard. */
+#define POLICY_ANY_HASH (PSA_ALG_ANY_HASH & PSA_ALG_HASH_MASK)
 
 int policy_usage_of_opcode(uint32_t opcode)
 {
@@ -73,10 +75,9 @@ int policy_alg_permitted(psa_algorithm_t policy, psa_algorithm_t alg)
     if (!PSA_ALG_IS_SIGN(alg))
         return 0;
     /* "Any hash" is a policy wildcard; a request must name the hash it signs with. */
-    if (PSA_ALG_IS_SIGN_HASH(alg) && sign_hash_byte(alg) == (PSA_ALG_ANY_HASH & PSA_ALG_HASH_MASK))
+    if (PSA_ALG_IS_SIGN_HASH(alg) && sign_hash_byte(alg) == POLICY_ANY_HASH)
         return 0;
-    if (PSA_ALG_IS_SIGN_HASH(policy) &&
-        sign_hash_byte(policy) == (PSA_ALG_ANY_HASH & PSA_ALG_HASH_MASK))
+    if (PSA_ALG_IS_SIGN_HASH(policy) && sign_hash_byte(policy) == POLICY_ANY_HASH)
         return (alg & ~PSA_ALG_HASH_MASK) == (policy & ~PSA_ALG_HASH_MASK) &&
                sign_hash_byte(alg) != POLICY_NO_HASH;
     return alg == policy;

@@ -361,15 +361,22 @@ static int fill_args(const ProtobufCMessage *m, struct psc_args *a, unsigned dep
     return r;
 }
 
+/* The arguments of a body that names nothing; also what a failed decode leaves behind, so that
+ * no pointer into a freed message survives. */
+static void args_reset(struct psc_args *args, uint32_t opcode)
+{
+    memset(args, 0, sizeof(*args));
+    args->opcode = opcode;
+    args->key_name = "";
+}
+
 int codec_decode_args(uint32_t opcode, const uint8_t *body, size_t len, struct psc_args *args,
                       ProtobufCMessage **msg)
 {
     ProtobufCMessage *m = NULL;
     int r;
 
-    memset(args, 0, sizeof(*args));
-    args->opcode = opcode;
-    args->key_name = "";
+    args_reset(args, opcode);
     *msg = NULL;
     if ((r = codec_decode_msg(opcode, body, len, &m)) != 0) {
         goto out;
@@ -384,9 +391,7 @@ out:
         protobuf_c_message_free_unpacked(m, NULL);
     }
     if (r != 0) {
-        memset(args, 0, sizeof(*args));
-        args->opcode = opcode;
-        args->key_name = "";
+        args_reset(args, opcode);
     }
     return r;
 }

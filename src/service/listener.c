@@ -10,7 +10,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-
 #include "common/log.h"
 #include "service/sdnotify.h"
 
@@ -37,12 +36,13 @@ static int make_parent(const char *path, char *err, size_t err_len)
 int listener_create(const char *path, char *err, size_t err_len)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        snprintf(err, err_len, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
+    size_t len = strlen(path);
+    if (len >= sizeof(sa.sun_path)) {
+        snprintf(err, err_len, "socket path too long (%zu bytes, at most %zu): %s", len,
                  sizeof(sa.sun_path) - 1, path);
         return -1;
     }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
+    memcpy(sa.sun_path, path, len + 1);
     if (make_parent(path, err, err_len) != 0)
         return -1;
     struct stat st;

@@ -42,7 +42,6 @@ enum conn_state { ST_READ, ST_SKIP, ST_WRITE };
 struct conn {
     int fd;
     enum conn_state state;
-    struct peer_cred peer;
     uint8_t *buf; /* inline or heap */
     size_t cap, got;
     size_t expected;  /* total request bytes once the header is known, else 0 */
@@ -197,6 +196,7 @@ static int conn_fail(struct worker *w, struct conn *c, int status)
 static int conn_process(struct worker *w, struct conn *c)
 {
     struct server *srv = w->srv;
+    struct peer_cred peer;
     struct fe_request rq = {
         .h = c->h,
         .body = c->buf + PSC_WIRE_HEADER_SIZE,
@@ -208,17 +208,15 @@ static int conn_process(struct worker *w, struct conn *c)
         struct ucred uc;
         socklen_t ul = sizeof(uc);
         if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 && ul == sizeof(uc)) {
-            c->peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
-            rq.peer = &c->peer;
+            peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
+            rq.peer = &peer;
         }
     }
     pthread_rwlock_rdlock(&srv->lock);
     int rc = frontend_handle(srv->svc, &rq, &c->out, &c->out_len);
     pthread_rwlock_unlock(&srv->lock);
-    if (rc < 0) {
-        c->out = NULL;
+    if (rc < 0)
         return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
-    }
     c->out_off = 0;
     c->state = ST_WRITE;
     return conn_write(w, c);
