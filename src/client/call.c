@@ -217,6 +217,22 @@ out : {
     return rc;
 }
 
+int cl_call_out(struct parsec_client *c, uint32_t opcode, const ProtobufCMessage *op,
+                const ProtobufCMessageDescriptor *result_desc, size_t field, uint8_t *out,
+                size_t out_size, size_t *out_len)
+{
+    ProtobufCMessage *r = NULL;
+    if (!out_len)
+        return PARSEC_ERROR_INVALID_ARGUMENT;
+    int rc = cl_call(c, CL_ROUTE_CRYPTO, opcode, op, result_desc, &r);
+    if (rc != 0)
+        return rc;
+    const ProtobufCBinaryData *src = (const ProtobufCBinaryData *)((const char *)r + field);
+    rc = cl_copy_out(src, out, out_size, out_len);
+    cl_result_free(r);
+    return rc;
+}
+
 int cl_call(struct parsec_client *c, enum cl_route route, uint32_t opcode,
             const ProtobufCMessage *op, const ProtobufCMessageDescriptor *result_desc,
             ProtobufCMessage **result)

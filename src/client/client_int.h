@@ -59,6 +59,12 @@ int cl_call(struct parsec_client *c, enum cl_route route, uint32_t opcode,
 int cl_call_with(const struct cl_settings *s, uint32_t opcode, const ProtobufCMessage *op,
                  const ProtobufCMessageDescriptor *result_desc, ProtobufCMessage **result);
 
+/* A cl_call on the crypto route whose reply has one bytes field, at offset `field` of the
+ * result struct, copied out with cl_copy_out. */
+int cl_call_out(struct parsec_client *c, uint32_t opcode, const ProtobufCMessage *op,
+                const ProtobufCMessageDescriptor *result_desc, size_t field, uint8_t *out,
+                size_t out_size, size_t *out_len);
+
 /* Frees an unpacked reply after wiping its bytes fields (they may hold secrets). */
 void cl_result_free(ProtobufCMessage *m);
 

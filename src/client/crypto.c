@@ -31,27 +31,18 @@ static void msg_free(void *m)
         protobuf_c_message_free_unpacked((ProtobufCMessage *)m, NULL);
 }
 
-/* Common argument checks of an operation on a named key with one input and one output. */
-static int check_io(const char *name, const void *in, size_t in_len, const size_t *out_len)
+/* Common argument checks of an operation on a named key with one input. */
+static int check_in(const char *name, const void *in, size_t in_len)
 {
-    if (cl_check_name(name) != 0 || cl_check_buf(in, in_len) != 0 || !out_len)
+    if (cl_check_name(name) != 0 || cl_check_buf(in, in_len) != 0)
         return PARSEC_ERROR_INVALID_ARGUMENT;
     return 0;
 }
 
-/* Runs one call whose result has a single bytes field at `field` and copies it out. */
-static int call_out(struct parsec_client *c, uint32_t opcode, const ProtobufCMessage *op,
-                    const ProtobufCMessageDescriptor *rd, size_t field, uint8_t *out,
-                    size_t out_size, size_t *out_len)
+/* The same for an operation with an output, checked before anything is converted or sent. */
+static int check_io(const char *name, const void *in, size_t in_len, const size_t *out_len)
 {
-    ProtobufCMessage *r = NULL;
-    int rc = cl_call(c, CL_ROUTE_CRYPTO, opcode, op, rd, &r);
-    if (rc != 0)
-        return rc;
-    rc =
-        cl_copy_out((const ProtobufCBinaryData *)((const char *)r + field), out, out_size, out_len);
-    cl_result_free(r);
-    return rc;
+    return out_len ? check_in(name, in, in_len) : PARSEC_ERROR_INVALID_ARGUMENT;
 }
 
 /* ---- signatures ---- */
@@ -67,8 +58,8 @@ int parsec_sign_hash(struct parsec_client *c, const char *name, psa_algorithm_t 
     if (rc == 0) {
         op.key_name = (char *)name;
         op.hash = bin(hash, hash_len);
-        rc = call_out(c, PARSEC_OP_PSA_SIGN_HASH, &op.base, &psa_sign_hash__result__descriptor,
-                      offsetof(PsaSignHash__Result, signature), sig, sig_size, sig_len);
+        rc = cl_call_out(c, PARSEC_OP_PSA_SIGN_HASH, &op.base, &psa_sign_hash__result__descriptor,
+                         offsetof(PsaSignHash__Result, signature), sig, sig_size, sig_len);
     }
     msg_free(op.alg);
     return rc;
@@ -78,8 +69,7 @@ int parsec_verify_hash(struct parsec_client *c, const char *name, psa_algorithm_
                        const uint8_t *hash, size_t hash_len, const uint8_t *sig, size_t sig_len)
 {
     PsaVerifyHash__Operation op = PSA_VERIFY_HASH__OPERATION__INIT;
-    size_t unused = 0;
-    int rc = check_io(name, hash, hash_len, &unused);
+    int rc = check_in(name, hash, hash_len);
     if (rc == 0)
         rc = cl_check_buf(sig, sig_len);
     if (rc == 0)
@@ -105,9 +95,9 @@ int parsec_sign_message(struct parsec_client *c, const char *name, psa_algorithm
     if (rc == 0) {
         op.key_name = (char *)name;
         op.message = bin(msg, msg_len);
-        rc =
-            call_out(c, PARSEC_OP_PSA_SIGN_MESSAGE, &op.base, &psa_sign_message__result__descriptor,
-                     offsetof(PsaSignMessage__Result, signature), sig, sig_size, sig_len);
+        rc = cl_call_out(c, PARSEC_OP_PSA_SIGN_MESSAGE, &op.base,
+                         &psa_sign_message__result__descriptor,
+                         offsetof(PsaSignMessage__Result, signature), sig, sig_size, sig_len);
     }
     msg_free(op.alg);
     return rc;
@@ -117,8 +107,7 @@ int parsec_verify_message(struct parsec_client *c, const char *name, psa_algorit
                           const uint8_t *msg, size_t msg_len, const uint8_t *sig, size_t sig_len)
 {
     PsaVerifyMessage__Operation op = PSA_VERIFY_MESSAGE__OPERATION__INIT;
-    size_t unused = 0;
-    int rc = check_io(name, msg, msg_len, &unused);
+    int rc = check_in(name, msg, msg_len);
     if (rc == 0)
         rc = cl_check_buf(sig, sig_len);
     if (rc == 0)
@@ -149,9 +138,10 @@ int parsec_asymmetric_encrypt(struct parsec_client *c, const char *name, psa_alg
         op.key_name = (char *)name;
         op.plaintext = bin(in, in_len);
         op.salt = bin(salt, salt_len);
-        rc = call_out(c, PARSEC_OP_PSA_ASYMMETRIC_ENCRYPT, &op.base,
-                      &psa_asymmetric_encrypt__result__descriptor,
-                      offsetof(PsaAsymmetricEncrypt__Result, ciphertext), out, out_size, out_len);
+        rc =
+            cl_call_out(c, PARSEC_OP_PSA_ASYMMETRIC_ENCRYPT, &op.base,
+                        &psa_asymmetric_encrypt__result__descriptor,
+                        offsetof(PsaAsymmetricEncrypt__Result, ciphertext), out, out_size, out_len);
     }
     msg_free(op.alg);
     return rc;
@@ -171,9 +161,9 @@ int parsec_asymmetric_decrypt(struct parsec_client *c, const char *name, psa_alg
         op.key_name = (char *)name;
         op.ciphertext = bin(in, in_len);
         op.salt = bin(salt, salt_len);
-        rc = call_out(c, PARSEC_OP_PSA_ASYMMETRIC_DECRYPT, &op.base,
-                      &psa_asymmetric_decrypt__result__descriptor,
-                      offsetof(PsaAsymmetricDecrypt__Result, plaintext), out, out_size, out_len);
+        rc = cl_call_out(c, PARSEC_OP_PSA_ASYMMETRIC_DECRYPT, &op.base,
+                         &psa_asymmetric_decrypt__result__descriptor,
+                         offsetof(PsaAsymmetricDecrypt__Result, plaintext), out, out_size, out_len);
     }
     msg_free(op.alg);
     return rc;
@@ -197,9 +187,9 @@ int parsec_aead_encrypt(struct parsec_client *c, const char *name, psa_algorithm
         op.nonce = bin(nonce, nonce_len);
         op.additional_data = bin(ad, ad_len);
         op.plaintext = bin(in, in_len);
-        rc =
-            call_out(c, PARSEC_OP_PSA_AEAD_ENCRYPT, &op.base, &psa_aead_encrypt__result__descriptor,
-                     offsetof(PsaAeadEncrypt__Result, ciphertext), out, out_size, out_len);
+        rc = cl_call_out(c, PARSEC_OP_PSA_AEAD_ENCRYPT, &op.base,
+                         &psa_aead_encrypt__result__descriptor,
+                         offsetof(PsaAeadEncrypt__Result, ciphertext), out, out_size, out_len);
     }
     msg_free(op.alg);
     return rc;
@@ -221,9 +211,9 @@ int parsec_aead_decrypt(struct parsec_client *c, const char *name, psa_algorithm
         op.nonce = bin(nonce, nonce_len);
         op.additional_data = bin(ad, ad_len);
         op.ciphertext = bin(in, in_len);
-        rc =
-            call_out(c, PARSEC_OP_PSA_AEAD_DECRYPT, &op.base, &psa_aead_decrypt__result__descriptor,
-                     offsetof(PsaAeadDecrypt__Result, plaintext), out, out_size, out_len);
+        rc = cl_call_out(c, PARSEC_OP_PSA_AEAD_DECRYPT, &op.base,
+                         &psa_aead_decrypt__result__descriptor,
+                         offsetof(PsaAeadDecrypt__Result, plaintext), out, out_size, out_len);
     }
     msg_free(op.alg);
     return rc;
@@ -245,9 +235,9 @@ int parsec_cipher_encrypt(struct parsec_client *c, const char *name, psa_algorit
     op.key_name = (char *)name;
     op.alg = pb_alg;
     op.plaintext = bin(in, in_len);
-    return call_out(c, PARSEC_OP_PSA_CIPHER_ENCRYPT, &op.base,
-                    &psa_cipher_encrypt__result__descriptor,
-                    offsetof(PsaCipherEncrypt__Result, ciphertext), out, out_size, out_len);
+    return cl_call_out(c, PARSEC_OP_PSA_CIPHER_ENCRYPT, &op.base,
+                       &psa_cipher_encrypt__result__descriptor,
+                       offsetof(PsaCipherEncrypt__Result, ciphertext), out, out_size, out_len);
 }
 
 int parsec_cipher_decrypt(struct parsec_client *c, const char *name, psa_algorithm_t alg,
@@ -264,9 +254,9 @@ int parsec_cipher_decrypt(struct parsec_client *c, const char *name, psa_algorit
     op.key_name = (char *)name;
     op.alg = pb_alg;
     op.ciphertext = bin(in, in_len);
-    return call_out(c, PARSEC_OP_PSA_CIPHER_DECRYPT, &op.base,
-                    &psa_cipher_decrypt__result__descriptor,
-                    offsetof(PsaCipherDecrypt__Result, plaintext), out, out_size, out_len);
+    return cl_call_out(c, PARSEC_OP_PSA_CIPHER_DECRYPT, &op.base,
+                       &psa_cipher_decrypt__result__descriptor,
+                       offsetof(PsaCipherDecrypt__Result, plaintext), out, out_size, out_len);
 }
 
 /* ---- hashes, key agreement, random ---- */
@@ -283,8 +273,9 @@ int parsec_hash_compute(struct parsec_client *c, psa_algorithm_t alg, const uint
         return rc;
     op.alg = pb_alg;
     op.input = bin(in, in_len);
-    return call_out(c, PARSEC_OP_PSA_HASH_COMPUTE, &op.base, &psa_hash_compute__result__descriptor,
-                    offsetof(PsaHashCompute__Result, hash), hash, hash_size, hash_len);
+    return cl_call_out(c, PARSEC_OP_PSA_HASH_COMPUTE, &op.base,
+                       &psa_hash_compute__result__descriptor,
+                       offsetof(PsaHashCompute__Result, hash), hash, hash_size, hash_len);
 }
 
 int parsec_hash_compare(struct parsec_client *c, psa_algorithm_t alg, const uint8_t *in,
@@ -317,9 +308,9 @@ int parsec_raw_key_agreement(struct parsec_client *c, psa_algorithm_t alg,
     op.alg = pb_alg;
     op.private_key_name = (char *)private_key_name;
     op.peer_key = bin(peer_key, peer_key_len);
-    return call_out(c, PARSEC_OP_PSA_RAW_KEY_AGREEMENT, &op.base,
-                    &psa_raw_key_agreement__result__descriptor,
-                    offsetof(PsaRawKeyAgreement__Result, shared_secret), out, out_size, out_len);
+    return cl_call_out(c, PARSEC_OP_PSA_RAW_KEY_AGREEMENT, &op.base,
+                       &psa_raw_key_agreement__result__descriptor,
+                       offsetof(PsaRawKeyAgreement__Result, shared_secret), out, out_size, out_len);
 }
 
 int parsec_generate_random(struct parsec_client *c, uint8_t *out, size_t size)

@@ -5,15 +5,19 @@
 
 #define EASY_GCM_NONCE 12
 #define EASY_GCM_TAG 16
+_Static_assert(EASY_GCM_NONCE + EASY_GCM_TAG == PARSEC_AES_GCM_OVERHEAD,
+               "the sealed layout is nonce || ciphertext || tag");
 #define EASY_RSA_DEFAULT_BITS 2048
+#define EASY_SIGN_USAGE                                                                            \
+    (PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_SIGN_MESSAGE |            \
+     PSA_KEY_USAGE_VERIFY_MESSAGE)
 
 int parsec_ecc_key_create(struct parsec_client *c, const char *name)
 {
     const struct parsec_key_attributes a = {
         .type = PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1),
         .bits = 256,
-        .usage = PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_SIGN_MESSAGE |
-                 PSA_KEY_USAGE_VERIFY_MESSAGE,
+        .usage = EASY_SIGN_USAGE,
         .alg = PSA_ALG_ECDSA(PSA_ALG_SHA_256),
     };
     return parsec_generate_key(c, name, &a);
@@ -24,8 +28,7 @@ int parsec_rsa_sign_key_create(struct parsec_client *c, const char *name, size_t
     const struct parsec_key_attributes a = {
         .type = PSA_KEY_TYPE_RSA_KEY_PAIR,
         .bits = bits ? bits : EASY_RSA_DEFAULT_BITS,
-        .usage = PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_SIGN_MESSAGE |
-                 PSA_KEY_USAGE_VERIFY_MESSAGE,
+        .usage = EASY_SIGN_USAGE,
         .alg = PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256),
     };
     return parsec_generate_key(c, name, &a);

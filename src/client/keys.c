@@ -1,4 +1,5 @@
 /* Key management operations and CanDoCrypto (operations.md §5, §7). */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "can_do_crypto.pb-c.h"
@@ -75,36 +76,25 @@ int parsec_export_public_key(struct parsec_client *c, const char *name, uint8_t 
                              size_t out_size, size_t *out_len)
 {
     PsaExportPublicKey__Operation op = PSA_EXPORT_PUBLIC_KEY__OPERATION__INIT;
-    PsaExportPublicKey__Result *r = NULL;
     int rc = cl_check_name(name);
-    if (rc != 0 || !out_len)
-        return PARSEC_ERROR_INVALID_ARGUMENT;
-    op.key_name = (char *)name;
-    rc = cl_call(c, CL_ROUTE_CRYPTO, PARSEC_OP_PSA_EXPORT_PUBLIC_KEY, &op.base,
-                 &psa_export_public_key__result__descriptor, (ProtobufCMessage **)&r);
     if (rc != 0)
         return rc;
-    rc = cl_copy_out(&r->data, out, out_size, out_len);
-    cl_result_free(&r->base);
-    return rc;
+    op.key_name = (char *)name;
+    return cl_call_out(c, PARSEC_OP_PSA_EXPORT_PUBLIC_KEY, &op.base,
+                       &psa_export_public_key__result__descriptor,
+                       offsetof(PsaExportPublicKey__Result, data), out, out_size, out_len);
 }
 
 int parsec_export_key(struct parsec_client *c, const char *name, uint8_t *out, size_t out_size,
                       size_t *out_len)
 {
     PsaExportKey__Operation op = PSA_EXPORT_KEY__OPERATION__INIT;
-    PsaExportKey__Result *r = NULL;
     int rc = cl_check_name(name);
-    if (rc != 0 || !out_len)
-        return PARSEC_ERROR_INVALID_ARGUMENT;
-    op.key_name = (char *)name;
-    rc = cl_call(c, CL_ROUTE_CRYPTO, PARSEC_OP_PSA_EXPORT_KEY, &op.base,
-                 &psa_export_key__result__descriptor, (ProtobufCMessage **)&r);
     if (rc != 0)
         return rc;
-    rc = cl_copy_out(&r->data, out, out_size, out_len);
-    cl_result_free(&r->base);
-    return rc;
+    op.key_name = (char *)name;
+    return cl_call_out(c, PARSEC_OP_PSA_EXPORT_KEY, &op.base, &psa_export_key__result__descriptor,
+                       offsetof(PsaExportKey__Result, data), out, out_size, out_len);
 }
 
 int parsec_can_do_crypto(struct parsec_client *c, int check_type,

@@ -20,11 +20,12 @@ static const struct arg_spec key_name_opt[] = {
 
 static int run_generate_random(struct tool *t, const struct cmd_spec *spec, const struct args *a)
 {
+    static const char target[] = SUB_TARGET("generate_random");
     size_t n = (size_t)args_get(spec, a, "nbytes")->num;
-    tlog(TLOG_INFO, SUB_TARGET("generate_random"), "Generating %zu random bytes...", n);
+    tlog(TLOG_INFO, target, "Generating %zu random bytes...", n);
     if (n > GENERATE_RANDOM_MAX) {
-        tlog(TLOG_ERROR, SUB_TARGET("generate_random"),
-             "At most %zu random bytes can be generated at once.", GENERATE_RANDOM_MAX);
+        tlog(TLOG_ERROR, target, "At most %zu random bytes can be generated at once.",
+             GENERATE_RANDOM_MAX);
         return tool_fail(TOOL_NOT_SUPPORTED);
     }
     uint8_t *buf = malloc(n ? n : 1);
@@ -35,7 +36,7 @@ static int run_generate_random(struct tool *t, const struct cmd_spec *spec, cons
         free(buf);
         return tool_fail_client(rc);
     }
-    tlog(TLOG_INFO, SUB_TARGET("generate_random"), "Random bytes:");
+    tlog(TLOG_INFO, target, "Random bytes:");
     for (size_t i = 0; i < n; i++)
         printf("%02X ", buf[i]);
     putchar('\n');

@@ -96,9 +96,7 @@ psa_status_t psa_destroy_key(mbedtls_svc_key_id_t key)
     char name[FR_NAME_BUF];
     if (key == 0)
         return PSA_SUCCESS; /* the null key: nothing to do, as the API specifies */
-    psa_status_t st = fr_client(&c);
-    if (st == PSA_SUCCESS)
-        st = fr_name(c, key, name);
+    psa_status_t st = fr_key(key, &c, name);
     if (st == PSA_SUCCESS)
         st = fr_key_status(parsec_destroy_key(c, name));
     if (st == PSA_SUCCESS)
@@ -114,9 +112,7 @@ static psa_status_t export(mbedtls_svc_key_id_t key, int public_only, uint8_t *d
     if (!data_length)
         return PSA_ERROR_INVALID_ARGUMENT;
     *data_length = 0;
-    psa_status_t st = fr_client(&c);
-    if (st == PSA_SUCCESS)
-        st = fr_name(c, key, name);
+    psa_status_t st = fr_key(key, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     size_t len = 0;
@@ -147,9 +143,7 @@ psa_status_t psa_get_key_attributes(mbedtls_svc_key_id_t key, psa_key_attributes
     if (!attributes)
         return PSA_ERROR_INVALID_ARGUMENT;
     psa_reset_key_attributes(attributes);
-    psa_status_t st = fr_client(&c);
-    if (st == PSA_SUCCESS)
-        st = fr_name(c, key, name);
+    psa_status_t st = fr_key(key, &c, name);
     if (st == PSA_SUCCESS)
         st = fr_key_status(parsec_key_attributes(c, name, &pa, NULL));
     if (st != PSA_SUCCESS)

@@ -2,12 +2,14 @@
  * one libparsec call. On failure every output length is 0. */
 #include "psa_int.h"
 
-/* Resolves the client and the key name. */
-static psa_status_t key_name(mbedtls_svc_key_id_t key, struct parsec_client **c,
-                             char name[FR_NAME_BUF])
+/* fr_key for an operation with an output: the length is 0 until the operation succeeds. */
+static psa_status_t key_name_out(mbedtls_svc_key_id_t key, size_t *out_len,
+                                 struct parsec_client **c, char name[FR_NAME_BUF])
 {
-    psa_status_t st = fr_client(c);
-    return st == PSA_SUCCESS ? fr_name(*c, key, name) : st;
+    if (!out_len)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    *out_len = 0;
+    return fr_key(key, c, name);
 }
 
 /* Stores a result length: the value on success, 0 on failure. */
@@ -24,10 +26,7 @@ psa_status_t psa_sign_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const 
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!signature_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *signature_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, signature_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_sign_hash(c, name, alg, hash, hash_length, signature, signature_size, &len);
@@ -39,7 +38,7 @@ psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, cons
 {
     struct parsec_client *c;
     char name[FR_NAME_BUF];
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = fr_key(key, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     return fr_key_status(
@@ -64,10 +63,7 @@ psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!signature_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *signature_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, signature_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc =
@@ -88,7 +84,7 @@ psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
 {
     struct parsec_client *c;
     char name[FR_NAME_BUF];
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = fr_key(key, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_verify_message(c, name, alg, input, input_length, signature, signature_length);
@@ -110,10 +106,7 @@ psa_status_t psa_asymmetric_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!output_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *output_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_asymmetric_encrypt(c, name, alg, input, input_length, salt, salt_length, output,
@@ -129,10 +122,7 @@ psa_status_t psa_asymmetric_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!output_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *output_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_asymmetric_decrypt(c, name, alg, input, input_length, salt, salt_length, output,
@@ -149,10 +139,7 @@ psa_status_t psa_aead_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!ciphertext_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *ciphertext_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, ciphertext_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_aead_encrypt(c, name, alg, nonce, nonce_length, additional_data,
@@ -170,10 +157,7 @@ psa_status_t psa_aead_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!plaintext_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *plaintext_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, plaintext_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_aead_decrypt(c, name, alg, nonce, nonce_length, additional_data,
@@ -189,10 +173,7 @@ psa_status_t psa_cipher_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!output_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *output_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_encrypt(c, name, alg, input, input_length, output, output_size, &len);
@@ -206,10 +187,7 @@ psa_status_t psa_cipher_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!output_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *output_length = 0;
-    psa_status_t st = key_name(key, &c, name);
+    psa_status_t st = key_name_out(key, output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_decrypt(c, name, alg, input, input_length, output, output_size, &len);
@@ -249,10 +227,7 @@ psa_status_t psa_raw_key_agreement(psa_algorithm_t alg, mbedtls_svc_key_id_t pri
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    if (!output_length)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *output_length = 0;
-    psa_status_t st = key_name(private_key, &c, name);
+    psa_status_t st = key_name_out(private_key, output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_raw_key_agreement(c, alg, name, peer_key, peer_key_length, output, output_size,

@@ -19,9 +19,9 @@
 /* The client, or PSA_ERROR_BAD_STATE before psa_crypto_init. */
 psa_status_t fr_client(struct parsec_client **c);
 
-/* The Parsec name of a key id (see parsec/psa.h). PSA_ERROR_INVALID_HANDLE for an id that
- * names no key. */
-psa_status_t fr_name(struct parsec_client *c, psa_key_id_t id, char name[FR_NAME_BUF]);
+/* The client and the Parsec name of a key id (see parsec/psa.h). PSA_ERROR_BAD_STATE before
+ * psa_crypto_init, PSA_ERROR_INVALID_HANDLE for an id that names no key. */
+psa_status_t fr_key(psa_key_id_t id, struct parsec_client **c, char name[FR_NAME_BUF]);
 
 /* parsec_psa_status, with PSA_ERROR_DOES_NOT_EXIST turned into PSA_ERROR_INVALID_HANDLE: PSA
  * functions that take a key id report a missing key that way. */

@@ -254,9 +254,10 @@ static psa_status_t name_of(struct parsec_client *c, psa_key_id_t id, char *name
     return (n < 0 || (size_t)n >= size) ? PSA_ERROR_BUFFER_TOO_SMALL : PSA_SUCCESS;
 }
 
-psa_status_t fr_name(struct parsec_client *c, psa_key_id_t id, char name[FR_NAME_BUF])
+psa_status_t fr_key(psa_key_id_t id, struct parsec_client **c, char name[FR_NAME_BUF])
 {
-    return name_of(c, id, name, FR_NAME_BUF);
+    psa_status_t st = fr_client(c);
+    return st == PSA_SUCCESS ? name_of(*c, id, name, FR_NAME_BUF) : st;
 }
 
 psa_status_t parsec_psa_key_name(psa_key_id_t id, char *name, size_t name_size)
