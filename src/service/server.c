@@ -31,6 +31,13 @@ static const char *const MOD = "parsec::server";
 /* Growth step of a request buffer: memory follows the bytes that really arrived, never a
  * length the client merely claimed. */
 #define CONN_GROW_MIN 65536
+/* Heap held by request buffers across all connections: at most this, or four requests of the
+ * configured body_len_limit if that is more. Each buffer holds only bytes that arrived, but
+ * thousands of clients each sending a large body would otherwise take the machine's memory; a
+ * request that would go beyond is answered PsaErrorInsufficientMemory, as a failed allocation
+ * is. */
+#define REQUEST_MEMORY_MIN ((size_t)64 << 20)
+#define REQUEST_MEMORY_BODIES 4
 /* Events handled per epoll_wait, and connections accepted per wake-up of one worker. */
 #define EVENTS_MAX 64
 #define ACCEPT_BURST 32
@@ -74,6 +81,7 @@ struct server {
     int stop_fd; /* eventfd, written once at stop, never read: wakes every worker */
     atomic_bool stopping;
     _Atomic size_t body_len_limit;
+    _Atomic size_t request_memory; /* bytes of heap request buffers, all workers */
     _Atomic uint64_t timeout_ms;
     size_t max_conns; /* per worker */
     size_t n_workers;
@@ -141,6 +149,7 @@ static void conn_close(struct worker *w, struct conn *c)
     if (c->buf != c->inline_buf) {
         mbedtls_platform_zeroize(c->buf, c->got);
         free(c->buf);
+        atomic_fetch_sub(&w->srv->request_memory, c->cap);
     }
     if (c->out != c->small_out) {
         mbedtls_platform_zeroize(c->out, c->out_len);
@@ -257,16 +266,26 @@ static int conn_advance(struct worker *w, struct conn *c)
     return 0;
 }
 
-static int conn_grow(struct conn *c)
+static int conn_grow(struct server *srv, struct conn *c)
 {
     size_t cap = c->cap * 2 < CONN_GROW_MIN ? CONN_GROW_MIN : c->cap * 2;
     if (cap > c->expected)
         cap = c->expected;
-    uint8_t *b = malloc(cap);
-    if (!b)
+    size_t held = c->buf != c->inline_buf ? c->cap : 0;
+    size_t budget = REQUEST_MEMORY_BODIES * atomic_load(&srv->body_len_limit);
+    if (budget < REQUEST_MEMORY_MIN)
+        budget = REQUEST_MEMORY_MIN;
+    if (atomic_fetch_add(&srv->request_memory, cap - held) + (cap - held) > budget) {
+        atomic_fetch_sub(&srv->request_memory, cap - held);
         return -1;
+    }
+    uint8_t *b = malloc(cap);
+    if (!b) {
+        atomic_fetch_sub(&srv->request_memory, cap - held);
+        return -1;
+    }
     memcpy(b, c->buf, c->got);
-    if (c->buf != c->inline_buf) {
+    if (held) {
         mbedtls_platform_zeroize(c->buf, c->got);
         free(c->buf);
     }
@@ -292,7 +311,7 @@ static int conn_readable(struct worker *w, struct conn *c)
             dst = scratch;
             room = c->skip_left < sizeof(scratch) ? c->skip_left : sizeof(scratch);
         } else {
-            if (c->expected && c->got == c->cap && conn_grow(c) != 0) {
+            if (c->expected && c->got == c->cap && conn_grow(w->srv, c) != 0) {
                 conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
                 return READ_DONE;
             }

@@ -13,6 +13,7 @@
  * the shipped default). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -679,6 +680,111 @@ static int late_teardown(void **state)
     return 0;
 }
 
+/* Request memory: MEM_CLIENTS connections each send all but one byte of a MEM_BODY-byte body
+ * and wait, holding about MEM_CLIENTS MB in the daemon's buffers against its budget of 64 MiB
+ * (src/service/server.c). Those beyond it must be answered PsaErrorInsufficientMemory, the
+ * others kept; once they are gone, the budget must be whole again. A long timeout keeps the
+ * held connections open while the test looks at them. */
+#define MEM_BODY 1000000
+#define MEM_CLIENTS 100
+/* Fewer than the budget holds: a second wave that must be kept whole. */
+#define MEM_SECOND_WAVE 50
+static const char MEM_CONFIG[] = "[core_settings]\n"
+                                 "allow_root = true\n"
+                                 "thread_pool_size = 2\n"
+                                 "body_len_limit = 1000000\n"
+                                 "[listener]\n"
+                                 "listener_type = \"DomainSocket\"\n"
+                                 "timeout = 30000\n"
+                                 "socket_path = \"@DIR@/parsec.sock\"\n"
+                                 "[authenticator]\n"
+                                 "auth_type = \"Direct\"\n"
+                                 "[[key_manager]]\n"
+                                 "name = \"sqlite-manager\"\n"
+                                 "manager_type = \"SQLite\"\n"
+                                 "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
+                                 "[[provider]]\n"
+                                 "provider_type = \"MbedCrypto\"\n"
+                                 "key_info_manager = \"sqlite-manager\"\n"
+                                 "key_store_path = \"@DIR@/keys\"\n";
+static struct daemon D_mem;
+
+/* Opens n connections that each send a header and all but one byte of the body; counts those
+ * answered 1141 (closed) and returns the others' descriptors in held[] (*n_held of them). */
+static unsigned mem_wave(int n, const uint8_t *req, int *held, int *n_held)
+{
+    unsigned refused = 0;
+    int fds[MEM_CLIENTS];
+    for (int i = 0; i < n; i++) {
+        fds[i] = st_connect(D_mem.sock, 0);
+        assert_true(fds[i] >= 0);
+        set_reply_wait(fds[i]);
+        /* A refused connection is closed by the daemon: this write then fails, as expected. */
+        (void)st_write_all(fds[i], req, PSC_WIRE_HEADER_SIZE + MEM_BODY - 1);
+    }
+    usleep(300 * 1000); /* let the daemon read what is in the socket buffers */
+    *n_held = 0;
+    for (int i = 0; i < n; i++) {
+        struct pollfd p = {.fd = fds[i], .events = POLLIN};
+        if (poll(&p, 1, 0) == 0) {
+            held[(*n_held)++] = fds[i];
+            continue;
+        }
+        uint8_t hdr[PSC_WIRE_HEADER_SIZE];
+        uint8_t *body = NULL;
+        uint32_t bl;
+        if (st_read_reply(fds[i], hdr, &body, &bl) != 0)
+            st_error("request memory: no reply (%s)", strerror(errno));
+        else if (!st_is_generic(hdr, PSC_PSA_INSUFFICIENT_MEMORY))
+            st_error("request memory: status %d, expected 1141", st_reply_status(hdr));
+        else
+            refused++;
+        free(body);
+        close(fds[i]);
+    }
+    return refused;
+}
+
+static void request_memory_bounded(void **state)
+{
+    (void)state;
+    daemon_start(&D_mem, MEM_CONFIG);
+    uint8_t *req = calloc(1, PSC_WIRE_HEADER_SIZE + MEM_BODY);
+    assert_non_null(req);
+    struct psc_header h = ping_header();
+    h.body_len = MEM_BODY;
+    header_bytes(h, req);
+    int held[MEM_CLIENTS], n_held;
+
+    unsigned refused = mem_wave(MEM_CLIENTS, req, held, &n_held);
+    printf("request memory: %d of %d large requests held, %u refused with 1141\n", n_held,
+           MEM_CLIENTS, refused);
+    assert_int_equal(st_errors(), 0);
+    assert_true(refused > 0);
+    assert_true(n_held >= 60); /* 64 MiB holds 67 such buffers; growth steps cost a few */
+    assert_int_equal(st_ping(D_mem.sock), 0);
+    for (int i = 0; i < n_held; i++)
+        close(held[i]);
+    usleep(300 * 1000); /* the daemon answers and frees each closed connection */
+
+    refused = mem_wave(MEM_SECOND_WAVE, req, held, &n_held);
+    assert_int_equal(st_errors(), 0);
+    assert_int_equal(refused, 0);
+    assert_int_equal(n_held, MEM_SECOND_WAVE);
+    for (int i = 0; i < n_held; i++)
+        close(held[i]);
+    free(req);
+    assert_int_equal(daemon_stop(&D_mem, SIGTERM), 0);
+    daemon_cleanup(&D_mem);
+}
+
+static int mem_teardown(void **state)
+{
+    (void)state;
+    daemon_cleanup(&D_mem);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -687,6 +793,7 @@ int main(void)
         cmocka_unit_test(garbage_full_speed),
         cmocka_unit_test(no_leaks),
         cmocka_unit_test_teardown(late_senders_busy_workers, late_teardown),
+        cmocka_unit_test_teardown(request_memory_bounded, mem_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
