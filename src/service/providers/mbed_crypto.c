@@ -36,6 +36,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -219,6 +220,29 @@ static int key_id_alloc_locked(psa_key_id_t *out)
 
 /* ---- key management --------------------------------------------------------------------- */
 
+/* Mbed TLS writes a key file with stdio and renames it into place without fsync. The file and
+ * its folder entry are made durable before the mapping that names them is written, so that a
+ * power cut never leaves a durable mapping to a key that was lost. Caller holds psa_lock (the
+ * working directory is the key store). */
+static int key_file_sync_locked(psa_key_id_t id)
+{
+    char name[32];
+    int rc = PSC_PSA_STORAGE_FAILURE;
+    /* Named after the 64-bit storage uid in hex: owner (always 0 here), then key id. */
+    snprintf(name, sizeof(name), "%08x%08" PRIx32 ".psa_its", 0u, (uint32_t)id);
+    int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && dfd >= 0 && fsync(fd) == 0 && fsync(dfd) == 0)
+        rc = 0;
+    else
+        log_error(MOD, "cannot make key file %s durable: %s", name, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
+}
+
 /* Creates the key (generated, or imported from data) and its mapping. */
 static int key_create(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
                       const struct psc_bytes *data)
@@ -251,11 +275,12 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
         if (rc == 0 && data && k.bits == 0) {
             struct psc_attrs real = {0};
             rc = key_attrs_locked(id, &real);
-            if (rc == 0)
-                k.bits = real.bits;
-            else
-                (void)psa_destroy_key(id);
+            k.bits = real.bits;
         }
+        if (rc == 0)
+            rc = key_file_sync_locked(id);
+        if (rc != 0 && st == PSA_SUCCESS)
+            (void)psa_destroy_key(id);
     }
     pthread_mutex_unlock(&psa_lock);
     if (rc != 0) {
