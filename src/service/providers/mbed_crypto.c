@@ -504,111 +504,92 @@ static int verify_message_fn(const struct psc_args *a, psa_key_id_t id, const st
                                                   bytes_of(&a->signature), a->signature.len));
 }
 
-static int asym_encrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                           struct psc_out *out)
+/* Encryption and decryption of each family below share their checks and call shape: the
+ * direction picks the usage, the input field, the output bound and the Mbed TLS call. */
+
+static int asym_crypt(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
+                      struct psc_out *out, int encrypt)
 {
-    int rc = policy_check(k, POLICY_ENCRYPT, a->alg);
+    const struct psc_bytes *in = encrypt ? &a->plaintext : &a->ciphertext;
+    int rc = policy_check(k, encrypt ? POLICY_ENCRYPT : POLICY_DECRYPT, a->alg);
     if (rc == 0)
-        rc = policy_check_asym_input(a->alg, a->plaintext.len, a->salt.len);
+        rc = policy_check_asym_input(a->alg, in->len, a->salt.len);
     if (rc != 0)
         return rc;
-    size_t cap = PSA_ASYMMETRIC_ENCRYPT_OUTPUT_SIZE(k->type, k->bits, a->alg);
+    size_t cap = encrypt ? PSA_ASYMMETRIC_ENCRYPT_OUTPUT_SIZE(k->type, k->bits, a->alg)
+                         : PSA_ASYMMETRIC_DECRYPT_OUTPUT_SIZE(k->type, k->bits, a->alg);
+    psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t,
+                          const uint8_t *, size_t, uint8_t *, size_t, size_t *) =
+        encrypt ? psa_asymmetric_encrypt : psa_asymmetric_decrypt;
     rc = out_alloc(out, cap);
     /* An empty salt is no salt (proto3 cannot tell them apart). */
     if (rc == 0)
-        rc = psc_status_from_psa(psa_asymmetric_encrypt(
-            id, a->alg, bytes_of(&a->plaintext), a->plaintext.len, a->salt.len ? a->salt.p : NULL,
-            a->salt.len, out->p, cap, &out->len));
+        rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(in), in->len,
+                                       a->salt.len ? a->salt.p : NULL, a->salt.len, out->p, cap,
+                                       &out->len));
     return out_finish(out, cap, rc);
 }
 
-static int asym_decrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                           struct psc_out *out)
+static int aead_crypt(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
+                      struct psc_out *out, int encrypt)
 {
-    int rc = policy_check(k, POLICY_DECRYPT, a->alg);
+    const struct psc_bytes *in = encrypt ? &a->plaintext : &a->ciphertext;
+    int rc = policy_check(k, encrypt ? POLICY_ENCRYPT : POLICY_DECRYPT, a->alg);
     if (rc == 0)
-        rc = policy_check_asym_input(a->alg, a->ciphertext.len, a->salt.len);
+        rc = policy_check_aead_input(in->len, a->nonce.len);
     if (rc != 0)
         return rc;
-    size_t cap = PSA_ASYMMETRIC_DECRYPT_OUTPUT_SIZE(k->type, k->bits, a->alg);
-    rc = out_alloc(out, cap);
-    if (rc == 0)
-        rc = psc_status_from_psa(psa_asymmetric_decrypt(
-            id, a->alg, bytes_of(&a->ciphertext), a->ciphertext.len, a->salt.len ? a->salt.p : NULL,
-            a->salt.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
-}
-
-static int aead_encrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                           struct psc_out *out)
-{
-    int rc = policy_check(k, POLICY_ENCRYPT, a->alg);
-    if (rc == 0)
-        rc = policy_check_aead_input(a->plaintext.len, a->nonce.len);
-    if (rc != 0)
-        return rc;
-    if (a->plaintext.len > SIZE_MAX - PSA_AEAD_TAG_MAX_SIZE)
+    if (encrypt && in->len > SIZE_MAX - PSA_AEAD_TAG_MAX_SIZE)
         return PSC_PSA_INVALID_ARGUMENT;
-    size_t cap = PSA_AEAD_ENCRYPT_OUTPUT_SIZE(k->type, a->alg, a->plaintext.len);
+    size_t cap = encrypt ? PSA_AEAD_ENCRYPT_OUTPUT_SIZE(k->type, a->alg, in->len)
+                         : PSA_AEAD_DECRYPT_OUTPUT_SIZE(k->type, a->alg, in->len);
+    psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t,
+                          const uint8_t *, size_t, const uint8_t *, size_t, uint8_t *, size_t,
+                          size_t *) = encrypt ? psa_aead_encrypt : psa_aead_decrypt;
     rc = out_alloc(out, cap);
     if (rc == 0)
-        rc = psc_status_from_psa(psa_aead_encrypt(id, a->alg, bytes_of(&a->nonce), a->nonce.len,
-                                                  bytes_of(&a->additional_data),
-                                                  a->additional_data.len, bytes_of(&a->plaintext),
-                                                  a->plaintext.len, out->p, cap, &out->len));
+        rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(&a->nonce), a->nonce.len,
+                                       bytes_of(&a->additional_data), a->additional_data.len,
+                                       bytes_of(in), in->len, out->p, cap, &out->len));
     return out_finish(out, cap, rc);
 }
 
-static int aead_decrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                           struct psc_out *out)
+static int cipher_crypt(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
+                        struct psc_out *out, int encrypt)
 {
-    int rc = policy_check(k, POLICY_DECRYPT, a->alg);
-    if (rc == 0)
-        rc = policy_check_aead_input(a->ciphertext.len, a->nonce.len);
+    const struct psc_bytes *in = encrypt ? &a->plaintext : &a->ciphertext;
+    int rc = policy_check(k, encrypt ? POLICY_ENCRYPT : POLICY_DECRYPT, a->alg);
     if (rc != 0)
         return rc;
-    size_t cap = PSA_AEAD_DECRYPT_OUTPUT_SIZE(k->type, a->alg, a->ciphertext.len);
-    rc = out_alloc(out, cap);
-    if (rc == 0)
-        rc = psc_status_from_psa(psa_aead_decrypt(id, a->alg, bytes_of(&a->nonce), a->nonce.len,
-                                                  bytes_of(&a->additional_data),
-                                                  a->additional_data.len, bytes_of(&a->ciphertext),
-                                                  a->ciphertext.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
-}
-
-static int cipher_encrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                             struct psc_out *out)
-{
-    int rc = policy_check(k, POLICY_ENCRYPT, a->alg);
-    if (rc != 0)
-        return rc;
-    if (a->plaintext.len == 0 || a->plaintext.len > SIZE_MAX - MBED_CIPHER_OVERHEAD_MAX)
+    if (in->len == 0 || (encrypt && in->len > SIZE_MAX - MBED_CIPHER_OVERHEAD_MAX))
         return PSC_PSA_INVALID_ARGUMENT;
-    /* Mbed TLS draws a random IV and writes it before the ciphertext. */
-    size_t cap = PSA_CIPHER_ENCRYPT_OUTPUT_SIZE(k->type, a->alg, a->plaintext.len);
+    /* Encryption draws a random IV and writes it before the ciphertext; decryption reads it
+     * from there. */
+    size_t cap = encrypt ? PSA_CIPHER_ENCRYPT_OUTPUT_SIZE(k->type, a->alg, in->len)
+                         : PSA_CIPHER_DECRYPT_OUTPUT_SIZE(k->type, a->alg, in->len);
+    psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t, uint8_t *,
+                          size_t, size_t *) = encrypt ? psa_cipher_encrypt : psa_cipher_decrypt;
     rc = out_alloc(out, cap);
     if (rc == 0)
-        rc = psc_status_from_psa(psa_cipher_encrypt(id, a->alg, bytes_of(&a->plaintext),
-                                                    a->plaintext.len, out->p, cap, &out->len));
+        rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(in), in->len, out->p, cap, &out->len));
     return out_finish(out, cap, rc);
 }
 
-static int cipher_decrypt_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
-                             struct psc_out *out)
-{
-    int rc = policy_check(k, POLICY_DECRYPT, a->alg);
-    if (rc != 0)
-        return rc;
-    if (a->ciphertext.len == 0)
-        return PSC_PSA_INVALID_ARGUMENT;
-    size_t cap = PSA_CIPHER_DECRYPT_OUTPUT_SIZE(k->type, a->alg, a->ciphertext.len);
-    rc = out_alloc(out, cap);
-    if (rc == 0)
-        rc = psc_status_from_psa(psa_cipher_decrypt(id, a->alg, bytes_of(&a->ciphertext),
-                                                    a->ciphertext.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
-}
+#define CRYPT_FNS(family)                                                                          \
+    static int family##_encrypt_fn(const struct psc_args *a, psa_key_id_t id,                      \
+                                   const struct psc_attrs *k, struct psc_out *out)                 \
+    {                                                                                              \
+        return family##_crypt(a, id, k, out, 1);                                                   \
+    }                                                                                              \
+    static int family##_decrypt_fn(const struct psc_args *a, psa_key_id_t id,                      \
+                                   const struct psc_attrs *k, struct psc_out *out)                 \
+    {                                                                                              \
+        return family##_crypt(a, id, k, out, 0);                                                   \
+    }
+
+CRYPT_FNS(asym)
+CRYPT_FNS(aead)
+CRYPT_FNS(cipher)
 
 static int raw_key_agreement_fn(const struct psc_args *a, psa_key_id_t id,
                                 const struct psc_attrs *k, struct psc_out *out)
