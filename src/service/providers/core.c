@@ -146,6 +146,44 @@ static int provider_keys(struct psc_provider *p, const struct psc_app *app, stru
     return rc;
 }
 
+/* The mappings of every provider, concatenated in provider order; NULL app lists every
+ * application's. A provider whose store cannot be read is left out (provider_keys logs it). */
+static int all_keys(struct psc_service *s, const struct psc_app *app, struct kim_entry **out,
+                    size_t *n_out)
+{
+    struct kim_entry *all = NULL;
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < s->n_providers; i++) {
+        struct kim_entry *e;
+        size_t ne;
+        provider_keys(s->providers[i], app, &e, &ne);
+        if (ne == 0) {
+            kim_entries_free(e, ne);
+            continue;
+        }
+        struct kim_entry *grown =
+            ne <= SIZE_MAX / sizeof(*all) - n ? realloc(all, (n + ne) * sizeof(*all)) : NULL;
+        if (!grown) {
+            kim_entries_free(e, ne);
+            rc = PSC_PSA_INSUFFICIENT_MEMORY;
+            break;
+        }
+        all = grown;
+        memcpy(all + n, e, ne * sizeof(*e)); /* the entries' strings move, not copied */
+        n += ne;
+        free(e);
+    }
+    if (rc != 0) {
+        kim_entries_free(all, n);
+        all = NULL;
+        n = 0;
+    }
+    *out = all;
+    *n_out = n;
+    return rc;
+}
+
 static void free_key_infos(ListKeys__KeyInfo **keys, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -160,49 +198,45 @@ static void free_key_infos(ListKeys__KeyInfo **keys, size_t n)
 static int op_list_keys(struct psc_service *s, const struct psc_app *app, uint8_t **body,
                         size_t *len)
 {
+    struct kim_entry *e = NULL;
+    size_t ne = 0, n = 0;
     ListKeys__KeyInfo **keys = NULL;
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < s->n_providers; i++) {
-        struct kim_entry *e;
-        size_t ne;
-        provider_keys(s->providers[i], app, &e, &ne);
-        ListKeys__KeyInfo **grown = ne ? realloc(keys, (n + ne) * sizeof(*keys)) : keys;
-        if (ne && !grown) { /* keys is still NULL while nothing was listed */
+    int rc = all_keys(s, app, &e, &ne);
+    if (rc != 0)
+        return rc;
+    if (!(keys = calloc(ne ? ne : 1, sizeof(*keys)))) {
+        rc = PSC_PSA_INSUFFICIENT_MEMORY;
+        goto out;
+    }
+    for (size_t k = 0; k < ne; k++) {
+        ListKeys__KeyInfo *ki = calloc(1, sizeof(*ki));
+        if (!ki) {
             rc = PSC_PSA_INSUFFICIENT_MEMORY;
-            kim_entries_free(e, ne);
-            break;
+            goto out;
         }
-        keys = grown;
-        for (size_t k = 0; k < ne; k++) {
-            ListKeys__KeyInfo *ki = calloc(1, sizeof(*ki));
-            if (!ki) {
-                rc = PSC_PSA_INSUFFICIENT_MEMORY;
-                break;
-            }
-            list_keys__key_info__init(ki);
-            /* Clients require the attributes: a key without a wire form for them is left out
-             * rather than sent incomplete. */
-            if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
-                log_warn(MOD, "provider \"%s\": a key whose attributes have no protobuf form "
-                              "is not listed", s->providers[i]->name);
-                free(ki);
-                continue;
-            }
-            keys[n++] = ki;
-            ki->provider_id = e[k].provider_id;
-            ki->name = e[k].key_name;
-            e[k].key_name = NULL;
+        list_keys__key_info__init(ki);
+        /* Clients require the attributes: a key without a wire form for them is left out
+         * rather than sent incomplete. */
+        if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
+            log_warn(MOD,
+                     "provider \"%s\": a key whose attributes have no protobuf form "
+                     "is not listed",
+                     e[k].provider_name);
+            free(ki);
+            continue;
         }
-        kim_entries_free(e, ne);
+        keys[n++] = ki;
+        ki->provider_id = e[k].provider_id;
+        ki->name = e[k].key_name;
+        e[k].key_name = NULL;
     }
-    if (rc == 0) {
-        ListKeys__Result r = LIST_KEYS__RESULT__INIT;
-        r.n_keys = n;
-        r.keys = keys;
-        rc = pack(&r.base, body, len);
-    }
+    ListKeys__Result r = LIST_KEYS__RESULT__INIT;
+    r.n_keys = n;
+    r.keys = keys;
+    rc = pack(&r.base, body, len);
+out:
     free_key_infos(keys, n);
+    kim_entries_free(e, ne);
     return rc;
 }
 
@@ -213,45 +247,31 @@ static int cmp_str(const void *a, const void *b)
 
 static int op_list_clients(struct psc_service *s, uint8_t **body, size_t *len)
 {
+    struct kim_entry *e = NULL;
+    size_t ne = 0, n = 0;
     char **names = NULL;
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < s->n_providers; i++) {
-        struct kim_entry *e;
-        size_t ne;
-        provider_keys(s->providers[i], NULL, &e, &ne);
-        char **grown = ne ? realloc(names, (n + ne) * sizeof(*names)) : names;
-        if (ne && !grown)
-            rc = PSC_PSA_INSUFFICIENT_MEMORY;
-        else
-            names = grown;
-        for (size_t k = 0; rc == 0 && k < ne; k++) {
-            if (e[k].auth == PSC_AUTH_INTERNAL)
-                continue;
-            names[n++] = e[k].app;
-            e[k].app = NULL;
-        }
-        kim_entries_free(e, ne);
+    int rc = all_keys(s, NULL, &e, &ne);
+    if (rc != 0)
+        return rc;
+    if (!(names = calloc(ne ? ne : 1, sizeof(*names)))) {
+        rc = PSC_PSA_INSUFFICIENT_MEMORY;
+        goto out;
     }
-    if (rc == 0) {
-        if (n)
-            qsort(names, n, sizeof(*names), cmp_str);
-        size_t u = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (u > 0 && strcmp(names[u - 1], names[i]) == 0)
-                free(names[i]);
-            else
-                names[u++] = names[i];
-        }
-        n = u;
-        ListClients__Result r = LIST_CLIENTS__RESULT__INIT;
-        r.n_clients = n;
-        r.clients = names;
-        rc = pack(&r.base, body, len);
-    }
+    for (size_t k = 0; k < ne; k++)
+        if (e[k].auth != PSC_AUTH_INTERNAL)
+            names[n++] = e[k].app; /* still owned by e */
+    qsort(names, n, sizeof(*names), cmp_str);
+    size_t u = 0;
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
+        if (u == 0 || strcmp(names[u - 1], names[i]) != 0)
+            names[u++] = names[i];
+    ListClients__Result r = LIST_CLIENTS__RESULT__INIT;
+    r.n_clients = u;
+    r.clients = names;
+    rc = pack(&r.base, body, len);
+out:
     free(names);
+    kim_entries_free(e, ne);
     return rc;
 }
 
