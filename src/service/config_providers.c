@@ -10,41 +10,22 @@
 #include "wire/opcode.h"
 
 static const char *const common_keys[] = {"provider_type", "name", "key_info_manager", NULL};
-static const char *const mbed_keys[] = {"key_store_path", NULL};
-static const char *const pkcs11_keys[] = {"library_path",
-                                          "serial_number",
-                                          "slot_number",
-                                          "user_pin",
-                                          "software_public_operations",
-                                          "allow_export",
-                                          NULL};
-static const char *const tpm_keys[] = {"tcti", "owner_hierarchy_auth", "endorsement_hierarchy_auth",
-                                       "skip_if_no_tpm", NULL};
-static const char *const cal_keys[] = {"iface_type", "device_type",          "wake_delay",
-                                       "rx_retries", "slave_address",        "bus",
-                                       "baud",       "access_key_file_name", NULL};
+/* Each type's own keys, written once: the union of them tells "valid for another type" from
+ * "unknown". */
+#define MBED_KEYS "key_store_path"
+#define PKCS11_KEYS                                                                                \
+    "library_path", "serial_number", "slot_number", "user_pin", "software_public_operations",      \
+        "allow_export"
+#define TPM_KEYS "tcti", "owner_hierarchy_auth", "endorsement_hierarchy_auth", "skip_if_no_tpm"
+#define CAL_KEYS                                                                                   \
+    "iface_type", "device_type", "wake_delay", "rx_retries", "slave_address", "bus", "baud",       \
+        "access_key_file_name"
+static const char *const mbed_keys[] = {MBED_KEYS, NULL};
+static const char *const pkcs11_keys[] = {PKCS11_KEYS, NULL};
+static const char *const tpm_keys[] = {TPM_KEYS, NULL};
+static const char *const cal_keys[] = {CAL_KEYS, NULL};
 static const char *const ts_keys[] = {NULL};
-/* Every type-specific key, to tell "valid for another type" from "unknown". */
-static const char *const all_keys[] = {"key_store_path",
-                                       "library_path",
-                                       "serial_number",
-                                       "slot_number",
-                                       "user_pin",
-                                       "software_public_operations",
-                                       "allow_export",
-                                       "tcti",
-                                       "owner_hierarchy_auth",
-                                       "endorsement_hierarchy_auth",
-                                       "skip_if_no_tpm",
-                                       "iface_type",
-                                       "device_type",
-                                       "wake_delay",
-                                       "rx_retries",
-                                       "slave_address",
-                                       "bus",
-                                       "baud",
-                                       "access_key_file_name",
-                                       NULL};
+static const char *const all_keys[] = {MBED_KEYS, PKCS11_KEYS, TPM_KEYS, CAL_KEYS, NULL};
 
 static int parse_mbed(const struct cfg_ctx *c, const struct toml_value *t, struct cfg_provider *p)
 {

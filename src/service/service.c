@@ -11,8 +11,7 @@
 
 static const char *const MOD = "parsec::service";
 
-/* Provider types the configuration knows, with their ids, for messages about types this build
- * does not have. */
+/* Starts the configured providers in configuration order, each on its key manager. */
 static int build_providers(struct psc_service *s, char *err, size_t err_len)
 {
     struct config *cfg = &s->cfg;

@@ -48,7 +48,7 @@
 #define FILE_MODE 0600
 
 /* Provider short names of internal key files, in the order a name is matched against them. */
-static const struct {
+static const struct short_name {
     const char *name;
     uint8_t id;
 } short_names[] = {
@@ -73,6 +73,16 @@ static const char *short_name_of(uint8_t provider_id)
     for (size_t i = 0; i < N_SHORT_NAMES; i++)
         if (short_names[i].id == provider_id)
             return short_names[i].name;
+    return NULL;
+}
+
+/* The entry of short_names a decoded internal key name starts with, NULL for none (a file of
+ * no provider, which the original service ignores). */
+static const struct short_name *short_name_prefix(const char *name)
+{
+    for (size_t i = 0; i < N_SHORT_NAMES; i++)
+        if (strncmp(name, short_names[i].name, strlen(short_names[i].name)) == 0)
+            return &short_names[i];
     return NULL;
 }
 
@@ -525,7 +535,7 @@ static int list_internal(struct ondisk_store *s, const struct kim_filter *f, str
     if (d == NULL)
         return errno == ENOENT ? 0 : PSC_KEY_INFO_MANAGER_ERROR;
     while ((errno = 0, de = readdir(d)) != NULL) {
-        size_t i;
+        const struct short_name *sn;
         if (is_tmp(de->d_name) || entry_type(dirfd(d), de->d_name) != S_IFREG)
             continue;
         if (decode_name(de->d_name, name) != 0) {
@@ -534,10 +544,8 @@ static int list_internal(struct ondisk_store *s, const struct kim_filter *f, str
             rc = PSC_KEY_INFO_MANAGER_ERROR;
             break;
         }
-        for (i = 0; i < N_SHORT_NAMES; i++)
-            if (strncmp(name, short_names[i].name, strlen(short_names[i].name)) == 0)
-                break;
-        if (i == N_SHORT_NAMES || (!f->all && short_names[i].id != f->provider_id))
+        sn = short_name_prefix(name);
+        if (sn == NULL || (!f->all && sn->id != f->provider_id))
             continue;
         rc = read_record(dirfd(d), de->d_name, &info);
         if (rc == PSC_PSA_DOES_NOT_EXIST) {
@@ -550,10 +558,9 @@ static int list_internal(struct ondisk_store *s, const struct kim_filter *f, str
             rc = PSC_KEY_INFO_MANAGER_ERROR;
             break;
         }
-        rc =
-            kim_list_add(out, KIM_INTERNAL_APP, PSC_AUTH_INTERNAL, short_names[i].id,
-                         f->all ? kim_provider_uuid(short_names[i].id) : f->provider_uuid,
-                         f->all ? "" : f->provider_name, name + strlen(short_names[i].name), &info);
+        rc = kim_list_add(out, KIM_INTERNAL_APP, PSC_AUTH_INTERNAL, sn->id,
+                          f->all ? kim_provider_uuid(sn->id) : f->provider_uuid,
+                          f->all ? "" : f->provider_name, name + strlen(sn->name), &info);
         if (rc != 0)
             break;
     }
@@ -653,7 +660,6 @@ static int check_internal(struct ondisk_store *s, char *err, size_t err_len)
         return -1;
     }
     while ((errno = 0, de = readdir(d)) != NULL) {
-        size_t i;
         if (entry_type(dirfd(d), de->d_name) != S_IFREG)
             continue;
         if (is_tmp(de->d_name)) {
@@ -667,10 +673,7 @@ static int check_internal(struct ondisk_store *s, char *err, size_t err_len)
             rc = -1;
             break;
         }
-        for (i = 0; i < N_SHORT_NAMES; i++)
-            if (strncmp(name, short_names[i].name, strlen(short_names[i].name)) == 0)
-                break;
-        if (i == N_SHORT_NAMES)
+        if (short_name_prefix(name) == NULL)
             continue; /* not a provider's: ignored, as by the original */
         if (check_record(s, dirfd(d), INTERNAL_DIR, de->d_name, err, err_len) != 0) {
             rc = -1;
@@ -710,16 +713,19 @@ static int check_provider_dir(struct ondisk_store *s, int app_fd, const char *ap
             rc = -1;
             break;
         }
-        if (decode_name(app_dir, name) != 0) {
-            snprintf(err, err_len,
-                     "on-disk key info manager: %s/%s: folder name is not base64 of an "
-                     "application name",
-                     s->root, app_dir);
-            rc = -1;
-            break;
-        }
-        if (canonical == -2)
+        /* The folder names are checked once, at the first record the folder holds: a
+         * folder without records is ignored whatever its name, as by the original. */
+        if (canonical == -2) {
+            if (decode_name(app_dir, name) != 0) {
+                snprintf(err, err_len,
+                         "on-disk key info manager: %s/%s: folder name is not base64 of an "
+                         "application name",
+                         s->root, app_dir);
+                rc = -1;
+                break;
+            }
             canonical = parse_provider_dir(prov_dir, &id);
+        }
         if (canonical < 0) {
             snprintf(err, err_len,
                      "on-disk key info manager: %s/%s: folder name is not a provider id", s->root,
