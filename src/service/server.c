@@ -127,19 +127,27 @@ static void touch(struct worker *w, struct conn *c)
     w->tail = c;
 }
 
-static void set_accepting(struct worker *w, int on)
+/* Returns -1 if the listening socket could not be added to the worker's epoll set. */
+static int set_accepting(struct worker *w, int on)
 {
+    int rc = 0;
     if (w->accepting == on || (on && atomic_load(&w->srv->stopping)))
-        return;
+        return 0;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &tag_listen};
     pthread_mutex_lock(&w->srv->listen_lock);
     int fd = atomic_load(&w->srv->listen_fd);
-    if (on)
-        epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev);
-    else
-        epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
-    w->accepting = on;
+    /* A failed ADD leaves the worker not accepting, so that the next call tries again; a DEL
+     * can only fail for a socket that is not registered. */
+    if (on && epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        log_warn(MOD, "cannot watch the listening socket: %s", strerror(errno));
+        rc = -1;
+    } else {
+        if (!on)
+            epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
+        w->accepting = on;
+    }
     pthread_mutex_unlock(&w->srv->listen_lock);
+    return rc;
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -499,7 +507,10 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
             snprintf(err, err_len, "epoll: %s", strerror(errno));
             return -1;
         }
-        set_accepting(w, 1);
+        if (set_accepting(w, 1) != 0) {
+            snprintf(err, err_len, "epoll: cannot watch the listening socket");
+            return -1;
+        }
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             snprintf(err, err_len, "cannot start worker thread");
             return -1;
@@ -528,8 +539,10 @@ int server_replace_listener(struct server *srv, int new_fd)
         struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &tag_listen};
         /* Workers that are full add it back themselves when a connection closes. */
         epoll_ctl(w->ep, EPOLL_CTL_DEL, old, NULL);
-        if (w->accepting)
-            epoll_ctl(w->ep, EPOLL_CTL_ADD, new_fd, &ev);
+        if (w->accepting && epoll_ctl(w->ep, EPOLL_CTL_ADD, new_fd, &ev) != 0) {
+            log_warn(MOD, "cannot watch the new listening socket: %s", strerror(errno));
+            w->accepting = 0; /* tried again when one of its connections closes */
+        }
     }
     pthread_mutex_unlock(&srv->listen_lock);
     return old;
