@@ -224,6 +224,7 @@ int cl_call_out(struct parsec_client *c, uint32_t opcode, const ProtobufCMessage
     ProtobufCMessage *r = NULL;
     if (!out_len)
         return PARSEC_ERROR_INVALID_ARGUMENT;
+    *out_len = 0; /* a failed call leaves no stale length behind */
     int rc = cl_call(c, CL_ROUTE_CRYPTO, opcode, op, result_desc, &r);
     if (rc != 0)
         return rc;

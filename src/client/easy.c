@@ -104,8 +104,10 @@ int parsec_seal_aes_gcm(struct parsec_client *c, const char *name, const uint8_t
                                  out + EASY_GCM_NONCE, out_size - EASY_GCM_NONCE, &ct_len);
     if (rc == 0 && ct_len + EASY_GCM_NONCE != *out_len)
         rc = PARSEC_ERROR_RESPONSE_BODY;
-    if (rc != 0)
+    if (rc != 0) {
         cl_wipe(out, out_size);
+        *out_len = 0; /* nothing in out is valid any more */
+    }
     return rc;
 }
 
