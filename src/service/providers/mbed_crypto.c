@@ -224,23 +224,24 @@ static int key_id_alloc_locked(psa_key_id_t *out)
  * its folder entry are made durable before the mapping that names them is written, so that a
  * power cut never leaves a durable mapping to a key that was lost. Caller holds psa_lock (the
  * working directory is the key store). */
+static int fsync_path(const char *path, int flags)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+    int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 static int key_file_sync_locked(psa_key_id_t id)
 {
     char name[32];
-    int rc = PSC_PSA_STORAGE_FAILURE;
     /* Named after the 64-bit storage uid in hex: owner (always 0 here), then key id. */
     snprintf(name, sizeof(name), "%08x%08" PRIx32 ".psa_its", 0u, (uint32_t)id);
-    int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0 && dfd >= 0 && fsync(fd) == 0 && fsync(dfd) == 0)
-        rc = 0;
-    else
-        log_error(MOD, "cannot make key file %s durable: %s", name, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
-    return rc;
+    if (fsync_path(name, O_NOFOLLOW) == 0 && fsync_path(".", O_DIRECTORY) == 0)
+        return 0;
+    log_error(MOD, "cannot make key file %s durable: %s", name, strerror(errno));
+    return PSC_PSA_STORAGE_FAILURE;
 }
 
 /* Creates the key (generated, or imported from data) and its mapping. */
@@ -361,6 +362,11 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
         return rc;
     pthread_mutex_lock(&psa_lock);
     psa_status_t st = psa_destroy_key(id);
+    /* Mbed TLS unlinks the file without syncing the folder: a power cut could bring back
+     * the file of a key the client was told is gone (unmapped, but still on disk). */
+    if (st == PSA_SUCCESS && fsync_path(".", O_DIRECTORY) != 0)
+        log_warn(MOD, "key %" PRIu32 " destroyed, but its removal is not yet durable: %s",
+                 (uint32_t)id, strerror(errno));
     pthread_mutex_unlock(&psa_lock);
     if (st != PSA_SUCCESS)
         log_error(MOD, "destroying key %" PRIu32 " failed (%d); its file is left in storage",
