@@ -196,6 +196,16 @@ int daemon_log_contains(const struct daemon *d, const char *s)
     return found;
 }
 
+int daemon_wait_log(const struct daemon *d, const char *s, int timeout_ms)
+{
+    for (int waited = 0; !daemon_log_contains(d, s); waited += 10) {
+        if (waited >= timeout_ms)
+            return 0;
+        usleep(10000);
+    }
+    return 1;
+}
+
 int daemon_count_key_files(const struct daemon *d)
 {
     char path[400];

@@ -38,6 +38,9 @@ int daemon_stop(struct daemon *d, int sig);
 void daemon_cleanup(struct daemon *d);
 /* Whether the daemon's log contains s. */
 int daemon_log_contains(const struct daemon *d, const char *s);
+/* Whether s appears in the daemon's log within timeout_ms (it polls). For lines the daemon
+ * writes after the effect a test can observe, such as the end of a reload. */
+int daemon_wait_log(const struct daemon *d, const char *s, int timeout_ms);
 /* The Mbed TLS key files (*.psa_its) in the daemon's key store, <dir>/keys. */
 int daemon_count_key_files(const struct daemon *d);
 
