@@ -471,6 +471,26 @@ static size_t conn_limit(size_t n_workers)
     return total / n_workers ? total / n_workers : 1;
 }
 
+/* Stops and joins the started workers, then frees everything but the service and the listening
+ * socket. */
+static void server_release(struct server *srv)
+{
+    atomic_store(&srv->stopping, 1);
+    uint64_t one = 1;
+    if (srv->n_workers > 0 && write(srv->stop_fd, &one, sizeof(one)) != sizeof(one))
+        log_error(MOD, "cannot signal the workers: %s", strerror(errno));
+    for (size_t i = 0; i < srv->n_workers; i++) {
+        pthread_join(srv->workers[i].thread, NULL);
+        close(srv->workers[i].ep);
+    }
+    if (srv->stop_fd >= 0)
+        close(srv->stop_fd);
+    pthread_rwlock_destroy(&srv->lock);
+    pthread_mutex_destroy(&srv->listen_lock);
+    free(srv->workers);
+    free(srv);
+}
+
 int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct server **out,
                  char *err, size_t err_len)
 {
@@ -490,14 +510,14 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
     atomic_store(&srv->listen_fd, listen_fd);
     atomic_store(&srv->body_len_limit, s->cfg.core.body_len_limit);
     atomic_store(&srv->timeout_ms, s->cfg.listener.timeout);
-    srv->n_workers = n_workers;
     srv->max_conns = conn_limit(n_workers);
     srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     srv->workers = calloc(n_workers, sizeof(*srv->workers));
     if (srv->stop_fd < 0 || !srv->workers) {
         snprintf(err, err_len, "cannot create the workers: %s", strerror(errno));
-        return -1;
+        goto fail;
     }
+    /* srv->n_workers counts the running threads, so that a failure stops just those. */
     for (size_t i = 0; i < n_workers; i++) {
         struct worker *w = &srv->workers[i];
         w->srv = srv;
@@ -505,19 +525,23 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_stop};
         if (w->ep < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, srv->stop_fd, &ev) != 0) {
             snprintf(err, err_len, "epoll: %s", strerror(errno));
-            return -1;
-        }
-        if (set_accepting(w, 1) != 0) {
+        } else if (set_accepting(w, 1) != 0) {
             snprintf(err, err_len, "epoll: cannot watch the listening socket");
-            return -1;
-        }
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        } else if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
             snprintf(err, err_len, "cannot start worker thread");
-            return -1;
+        } else {
+            srv->n_workers++;
+            continue;
         }
+        if (w->ep >= 0)
+            close(w->ep);
+        goto fail;
     }
     *out = srv;
     return 0;
+fail:
+    server_release(srv);
+    return -1;
 }
 
 void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, void *arg),
@@ -550,20 +574,9 @@ int server_replace_listener(struct server *srv, int new_fd)
 
 int server_stop(struct server *srv)
 {
-    atomic_store(&srv->stopping, 1);
-    uint64_t one = 1;
-    if (write(srv->stop_fd, &one, sizeof(one)) != sizeof(one))
-        log_error(MOD, "cannot signal the workers: %s", strerror(errno));
-    for (size_t i = 0; i < srv->n_workers; i++) {
-        pthread_join(srv->workers[i].thread, NULL);
-        close(srv->workers[i].ep);
-    }
     int fd = atomic_load(&srv->listen_fd);
-    close(srv->stop_fd);
-    service_free(srv->svc);
-    pthread_rwlock_destroy(&srv->lock);
-    pthread_mutex_destroy(&srv->listen_lock);
-    free(srv->workers);
-    free(srv);
+    struct psc_service *svc = srv->svc;
+    server_release(srv);
+    service_free(svc);
     return fd;
 }

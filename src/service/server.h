@@ -15,7 +15,8 @@
 
 struct server;
 
-/* Starts n_workers threads serving listen_fd with service s (owned by the server from now on). */
+/* Starts n_workers threads serving listen_fd with service s (owned by the server from now on).
+ * On failure no thread is left running, and s and listen_fd are still the caller's. */
 int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct server **out,
                  char *err, size_t err_len);
 

@@ -322,6 +322,43 @@ static void bad_config_fails_with_line(void **state)
     daemon_cleanup(&d);
 }
 
+/* More workers than descriptors allow: the start fails part-way through creating them, says
+ * why, stops the threads it had started and exits 1 (not a crash, not a hang). */
+static void partial_start_failure_unwinds(void **state)
+{
+    (void)state;
+    struct daemon d;
+    char *cfg = config_with(E2E_CONFIG_DIRECT, "thread_pool_size = 2", "thread_pool_size = 200");
+    daemon_prepare(&d, cfg);
+    free(cfg);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* One epoll descriptor per worker: the start runs out after a few dozen. */
+        struct rlimit rl = {64, 64};
+        int fd = open(d.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd < 0 || dup2(fd, 2) < 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(126);
+        execl(PARSEC_BIN, "parsec", "-c", d.cfg, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0, done = 0;
+    for (int i = 0; i < 3000 && !done; i++) {
+        done = waitpid(pid, &st, WNOHANG) == pid;
+        if (!done)
+            usleep(10000);
+    }
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    assert_true(done);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_true(daemon_log_contains(&d, "Too many open files"));
+    daemon_cleanup(&d);
+}
+
 /* 500 clients connect and say nothing: another client is still served at once. */
 static void silent_clients_do_not_block(void **state)
 {
@@ -372,6 +409,7 @@ int main(void)
         cmocka_unit_test(socket_path_handling),
         cmocka_unit_test(refuses_root_without_allow_root),
         cmocka_unit_test(bad_config_fails_with_line),
+        cmocka_unit_test(partial_start_failure_unwinds),
         cmocka_unit_test(silent_clients_do_not_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
