@@ -3,6 +3,7 @@
 #   - Ping against the bare socket floor (bench/floor.c) and the service,
 #   - ListProviders, ECDSA P-256 and RSA-2048 PKCS#1 v1.5 PsaSignHash through the service,
 #   - the same signatures made in process (bench/inproc.c),
+#   - one signing client against the in-process call with everything on one CPU (taskset),
 #   - the daemon's start-up time, memory (idle and under load) and file descriptors,
 # prints the tables and writes them to bench/results.md.
 #
@@ -200,6 +201,24 @@ for c in $CLIENTS; do
     done
 done
 
+# One signing client with the client, the daemon and the in-process program all on CPU 0. A
+# lone client and the worker serving it sleep in turn, and where the idle CPU of a virtual
+# machine halts, each wake-up waits for the hypervisor; on one CPU the wake-up is a local switch.
+# This isolates the service's own cost per request from that latency.
+ONE_CPU=0
+if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
+    ONE_CPU=1
+    taskset -a -p -c 0 "$PID" >/dev/null
+    for op in sign_ecdsa sign_rsa; do
+        for _ in $(seq "$ROUNDS"); do
+            pair "$op/1cpu" "inproc/$op/1cpu" taskset -c 0 "$INPROC" -o "$op" -t 1 -d "$DUR" \
+                -w "$WARM" -- "svc/$op/1cpu" taskset -c 0 "$LOADGEN" run -s "$SOCK" -o "$op" \
+                -t 1 -d "$DUR" -w "$WARM" -p "$PID"
+        done
+    done
+    taskset -a -p -c "0-$(($(nproc) - 1))" "$PID" >/dev/null
+fi
+
 CPU_AFTER=$(cpu_snapshot)
 STEAL=$(awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" 'BEGIN { split(a, x, " "); split(b, y, " ");
     print (y[2] > x[2] ? int(100 * (y[1] - x[1]) / (y[2] - x[2]) + 0.5) : 0) }')
@@ -231,7 +250,7 @@ stop_daemon
 # decoded header to its encoded reply: authentication, key lookup, protobuf, the signature); the
 # in-process program counts only inside psa_sign_hash. Neither counts the kernel's socket work,
 # which the CPU times of Ping above measure.
-declare -A INSTR
+declare -A INSTR=()
 CG_N=${BENCH_CALLGRIND_N:-20}
 if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v callgrind_control >/dev/null; then
     sed 's/^timeout = .*/timeout = 10000/' "$WORK/config.toml" >"$WORK/config-cg.toml"
@@ -319,6 +338,19 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
         done
     done
     echo
+    if [ "$ONE_CPU" = 1 ]; then
+        echo "## One signing client, client and service on one CPU (taskset -c 0)"
+        echo
+        echo "| operation | in-process sig/s | service sig/s | service/in-process | in-process p50 / p99 us | service p50 / p99 us |"
+        echo "|---|---:|---:|---:|---:|---:|"
+        for op in sign_ecdsa sign_rsa; do
+            printf '| %s | %.0f | %.0f | %s | %s | %s |\n' "$op" \
+                "$(med "${RATE[inproc/$op/1cpu]}")" "$(med "${RATE[svc/$op/1cpu]}")" \
+                "$(pc "$(med "${RATIO[$op/1cpu]}")") ($(rng "${RATIO[$op/1cpu]}"))" \
+                "$(lat "inproc/$op/1cpu")" "$(lat "svc/$op/1cpu")"
+        done
+        echo
+    fi
     if [ ${#INSTR[@]} -gt 0 ]; then
         echo "## Instructions per signature (callgrind, user space, $CG_N requests)"
         echo
@@ -361,6 +393,10 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
             r=$(printf '%.0f' "$(med "${RATIO[$op/$c]}")")
             echo "* $op service/in-process, $c client(s): $(pc "$r"), rounds $(rng "${RATIO[$op/$c]}")% (aim >= 90%: $(aim "$r" 90 0))"
         done
+        if [ -n "${RATIO[$op/1cpu]:-}" ]; then
+            r=$(printf '%.0f' "$(med "${RATIO[$op/1cpu]}")")
+            echo "* $op service/in-process, 1 client, both on one CPU: $(pc "$r"), rounds $(rng "${RATIO[$op/1cpu]}")% (aim >= 90%: $(aim "$r" 90 0))"
+        fi
     done
     echo
     echo "## Every run"
