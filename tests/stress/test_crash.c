@@ -338,8 +338,8 @@ static void crash_run(const char *config, const char *label)
            files >= reachable ? files - reachable : 0, st_errors() - errors_before);
     assert_int_equal(st_errors(), errors_before);
     /* Every usable key has its file; files beyond them are left by kills between a key's
-     * creation and its mapping, or between a mapping's removal and the key's: the service
-     * never reaches them again (key id allocation skips them). */
+     * creation and its mapping: the service never reaches them again (key id allocation
+     * skips them). A destroy removes the key before its mapping, so it leaves none. */
     assert_true(files >= reachable);
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     daemon_cleanup(&D);

@@ -356,6 +356,16 @@ static void test_basic(void **state)
     /* The name is free again. */
     insert(t, &w, 4, &rsa);
     expect(t, &w, 4, &rsa);
+
+    /* A conditional removal leaves a mapping that names another key alone. */
+    id_bytes(2, b);
+    assert_int_equal(kim_remove_if(t->kim, &w, b, 4), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(kim_remove_if(t->kim, &w, b, 3), PSC_PSA_DOES_NOT_EXIST);
+    expect(t, &w, 4, &rsa);
+    id_bytes(4, b);
+    assert_int_equal(kim_remove_if(t->kim, &w, b, 4), 0);
+    expect_missing(t, &w);
+    assert_int_equal(kim_remove_if(t->kim, &w, b, 4), PSC_PSA_DOES_NOT_EXIST);
 }
 
 static void test_arguments(void **state)

@@ -1490,6 +1490,39 @@ static void destroy_rules(void **state)
     assert_int_equal(mapping(f, &alice, "gone", NULL, NULL), PSC_PSA_DOES_NOT_EXIST);
 }
 
+/* A destroy whose mapping cannot be removed (another process holds the store's write lock): the
+ * key itself is already gone, so no private key outlives a destroy that went wrong half-way.
+ * The mapping left behind answers 1140, and the next destroy removes it. */
+static void destroy_removes_the_key_first(void **state)
+{
+    struct fx *f = *state;
+    const struct psc_attrs at = attrs_of(PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256,
+                                         PSA_KEY_USAGE_SIGN_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    assert_int_equal(gen(f, &alice, "held", at), 0);
+    psa_key_id_t id = 0;
+    assert_int_equal(mapping(f, &alice, "held", &id, NULL), 0);
+    char path[256];
+    key_file(f, id, path, sizeof(path));
+    assert_true(file_exists(path));
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    /* The store waits for its busy timeout (5 s), then fails. */
+    assert_int_equal(destroy_key(f, &alice, "held"), PSC_KEY_INFO_MANAGER_ERROR);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_false(file_exists(path));
+    assert_int_equal(mapping(f, &alice, "held", NULL, NULL), 0);
+    uint8_t h[32] = {0};
+    struct psc_out sig = {0};
+    assert_int_equal(sign_hash(f, &alice, "held", PSA_ALG_ECDSA(PSA_ALG_SHA_256), h, 32, &sig),
+                     PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(destroy_key(f, &alice, "held"), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(mapping(f, &alice, "held", NULL, NULL), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(gen(f, &alice, "held", at), 0);
+    assert_int_equal(destroy_key(f, &alice, "held"), 0);
+}
+
 /* ---- policy enforcement ------------------------------------------------------------- */
 
 static void policy_enforced(void **state)
@@ -2096,6 +2129,7 @@ int main(void)
         T(import_rules),
         T(export_rules),
         T(destroy_rules),
+        T(destroy_removes_the_key_first),
         T(policy_enforced),
         T(can_do_crypto),
         T(restart_keeps_keys),

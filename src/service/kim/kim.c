@@ -265,6 +265,25 @@ int kim_remove(struct psc_kim *kim, const struct kim_ident *who)
     return rc;
 }
 
+int kim_remove_if(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
+                  size_t id_len)
+{
+    struct kim_info cur = {0};
+    int rc;
+
+    if (kim == NULL || !ident_ok(who) || id == NULL)
+        return PSC_PSA_INVALID_ARGUMENT;
+    pthread_rwlock_wrlock(&kim->lock);
+    rc = kim->ops->get(kim->st, who, &cur);
+    if (rc == 0 && (cur.id_len != id_len || memcmp(cur.id, id, id_len) != 0))
+        rc = PSC_PSA_DOES_NOT_EXIST;
+    if (rc == 0)
+        rc = kim->ops->remove(kim->st, who);
+    pthread_rwlock_unlock(&kim->lock);
+    kim_info_clear(&cur);
+    return rc;
+}
+
 int kim_exists(struct psc_kim *kim, const struct kim_ident *who, int *exists)
 {
     int rc;

@@ -62,6 +62,11 @@ int kim_insert(struct psc_kim *kim, const struct kim_ident *who, const struct ki
 int kim_replace(struct psc_kim *kim, const struct kim_ident *who, const struct kim_info *info);
 /* Removes a mapping; PSC_PSA_DOES_NOT_EXIST if there is none. */
 int kim_remove(struct psc_kim *kim, const struct kim_ident *who);
+/* Removes a mapping only if it still names key id (id_len bytes, as stored); otherwise, or if
+ * there is none, PSC_PSA_DOES_NOT_EXIST. For a caller that acted on the key it looked up
+ * earlier: the name may have been given to another key since. */
+int kim_remove_if(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
+                  size_t id_len);
 /* Whether the name is taken for this application (same scope as kim_insert's check). */
 int kim_exists(struct psc_kim *kim, const struct kim_ident *who, int *exists);
 

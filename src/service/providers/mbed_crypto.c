@@ -353,25 +353,39 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     int rc = key_lookup(p, app, a->key_name, &id);
     if (rc != 0)
         return rc;
-    /* The mapping goes first: a crash after it leaves an unreachable key file (logged at the
-     * next start), never a mapping to nothing. */
-    struct kim_ident who;
-    provider_ident(p, app, a->key_name ? a->key_name : "", &who);
-    rc = kim_remove(p->kim, &who);
-    if (rc != 0)
-        return rc;
+    /* The key goes first, its mapping second: a crash between them leaves a mapping to nothing,
+     * which the next start removes (coherency_pass), and never the private key of a destroyed
+     * key on disk with nothing to reach it. */
     pthread_mutex_lock(&psa_lock);
     psa_status_t st = psa_destroy_key(id);
     /* Mbed TLS unlinks the file without syncing the folder: a power cut could bring back
-     * the file of a key the client was told is gone (unmapped, but still on disk). */
+     * the file of a key the client was told is gone. */
     if (st == PSA_SUCCESS && fsync_path(".", O_DIRECTORY) != 0)
         log_warn(MOD, "key %" PRIu32 " destroyed, but its removal is not yet durable: %s",
                  (uint32_t)id, strerror(errno));
     pthread_mutex_unlock(&psa_lock);
-    if (st != PSA_SUCCESS)
-        log_error(MOD, "destroying key %" PRIu32 " failed (%d); its file is left in storage",
-                  (uint32_t)id, (int)st);
-    return mbed_status(st);
+    int gone = st == PSA_ERROR_DOES_NOT_EXIST || st == PSA_ERROR_INVALID_HANDLE;
+    if (st != PSA_SUCCESS && !gone) {
+        /* The key is still there and still mapped: the client may try again. */
+        log_error(MOD, "destroying key %" PRIu32 " failed (%d)", (uint32_t)id, (int)st);
+        return mbed_status(st);
+    }
+    struct kim_ident who;
+    provider_ident(p, app, a->key_name ? a->key_name : "", &who);
+    uint8_t idb[MBED_KEY_ID_LEN];
+    id_to_le(id, idb);
+    /* Only the mapping that named this key: a concurrent destroy and create may have given
+     * the name to another key since the lookup. */
+    rc = kim_remove_if(p->kim, &who, idb, sizeof(idb));
+    if (gone) {
+        /* Destroyed by a concurrent request, or a mapping left by an interrupted destroy. */
+        if (rc == 0)
+            log_warn(MOD, "key \"%s\" of \"%s\" was not in the key store: its mapping is removed",
+                     who.key_name, who.app);
+        return PSC_PSA_DOES_NOT_EXIST;
+    }
+    /* Removed meanwhile by a request that found the key gone: this one destroyed it. */
+    return rc == PSC_PSA_DOES_NOT_EXIST ? 0 : rc;
 }
 
 /* ---- operations on a stored key --------------------------------------------------------- */
@@ -931,7 +945,8 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Key files in storage that no mapping refers to: left by a crash between key creation and
- * mapping insert, or by a failed destroy. They are reported, never deleted: a key is data. */
+ * mapping insert, or put there by something else. They are reported, never deleted: a key is
+ * data, and a mapping store pointed at by mistake must not cost every key. */
 static void report_orphans(const psa_key_id_t *ids, size_t n)
 {
     DIR *d = opendir(".");
@@ -951,7 +966,7 @@ static void report_orphans(const psa_key_id_t *ids, size_t n)
         if (!bsearch(&id, ids, n, sizeof(*ids), cmp_id))
             log_warn(MOD,
                      "key file %s holds key %u that no mapping refers to (left by an "
-                     "interrupted creation or deletion); it is kept",
+                     "interrupted creation); it is kept",
                      name, (unsigned)id);
     }
     closedir(d);
