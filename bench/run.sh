@@ -201,22 +201,25 @@ for c in $CLIENTS; do
     done
 done
 
-# One signing client with the client, the daemon and the in-process program all on CPU 0. A
-# lone client and the worker serving it sleep in turn, and where the idle CPU of a virtual
-# machine halts, each wake-up waits for the hypervisor; on one CPU the wake-up is a local switch.
-# This isolates the service's own cost per request from that latency.
+# One signing client with the client, the daemon and the in-process program all on one CPU
+# (the first this script may use). A lone client and the worker serving it sleep in turn, and
+# where the idle CPU of a virtual machine halts, each wake-up waits for the hypervisor; on one
+# CPU the wake-up is a local switch. This isolates the service's own cost per request from
+# that latency.
 ONE_CPU=0
 if [ "$(nproc)" -gt 1 ] && command -v taskset >/dev/null; then
     ONE_CPU=1
-    taskset -a -p -c 0 "$PID" >/dev/null
+    allowed=$(taskset -c -p "$PID" | sed 's/.*: //')
+    cpu=$(taskset -c -p $$ | sed 's/.*: //' | cut -d, -f1 | cut -d- -f1)
+    taskset -a -p -c "$cpu" "$PID" >/dev/null
     for op in sign_ecdsa sign_rsa; do
         for _ in $(seq "$ROUNDS"); do
-            pair "$op/1cpu" "inproc/$op/1cpu" taskset -c 0 "$INPROC" -o "$op" -t 1 -d "$DUR" \
-                -w "$WARM" -- "svc/$op/1cpu" taskset -c 0 "$LOADGEN" run -s "$SOCK" -o "$op" \
-                -t 1 -d "$DUR" -w "$WARM" -p "$PID"
+            pair "$op/1cpu" "inproc/$op/1cpu" taskset -c "$cpu" "$INPROC" -o "$op" -t 1 \
+                -d "$DUR" -w "$WARM" -- "svc/$op/1cpu" taskset -c "$cpu" "$LOADGEN" run \
+                -s "$SOCK" -o "$op" -t 1 -d "$DUR" -w "$WARM" -p "$PID"
         done
     done
-    taskset -a -p -c "0-$(($(nproc) - 1))" "$PID" >/dev/null
+    taskset -a -p -c "$allowed" "$PID" >/dev/null
 fi
 
 CPU_AFTER=$(cpu_snapshot)
@@ -339,7 +342,7 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
     done
     echo
     if [ "$ONE_CPU" = 1 ]; then
-        echo "## One signing client, client and service on one CPU (taskset -c 0)"
+        echo "## One signing client, client and service on one CPU (CPU $cpu, taskset)"
         echo
         echo "| operation | in-process sig/s | service sig/s | service/in-process | in-process p50 / p99 us | service p50 / p99 us |"
         echo "|---|---:|---:|---:|---:|---:|"
