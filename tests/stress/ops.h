@@ -22,6 +22,23 @@
 /* Provider the key operations go to (Mbed Crypto). */
 #define ST_PROVIDER 1
 
+/* The configuration of a test daemon (for daemon_prepare, "@DIR@" is its folder): Direct
+ * authentication and the Mbed Crypto provider, with the given [core_settings] lines, listener
+ * timeout (a string of digits, in ms) and key store (ST_KIM_SQLITE or ST_KIM_ONDISK). */
+#define ST_CONFIG(core, timeout, kim)                                                              \
+    "[core_settings]\nallow_root = true\n" core "[listener]\n"                                     \
+    "listener_type = \"DomainSocket\"\ntimeout = " timeout "\n"                                    \
+    "socket_path = \"@DIR@/parsec.sock\"\n[authenticator]\nauth_type = \"Direct\"\n" kim           \
+    "key_store_path = \"@DIR@/keys\"\n"
+#define ST_KIM_SQLITE                                                                              \
+    "[[key_manager]]\nname = \"sqlite-manager\"\nmanager_type = \"SQLite\"\n"                      \
+    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n[[provider]]\n"                              \
+    "provider_type = \"MbedCrypto\"\nkey_info_manager = \"sqlite-manager\"\n"
+#define ST_KIM_ONDISK                                                                              \
+    "[[key_manager]]\nname = \"on-disk-manager\"\nmanager_type = \"OnDisk\"\n"                     \
+    "store_path = \"@DIR@/mappings\"\n[[provider]]\n"                                              \
+    "provider_type = \"MbedCrypto\"\nkey_info_manager = \"on-disk-manager\"\n"
+
 /* Connects to sock with a receive/send timeout of timeout_ms (0: none); -1 on failure. */
 int st_connect(const char *sock, unsigned timeout_ms);
 /* Writes all of len bytes; 0 or -1. */

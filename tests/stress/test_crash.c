@@ -43,41 +43,9 @@
 /* Pause of a client that could not connect (the daemon is down). */
 #define RETRY_PAUSE_US 2000
 
-static const char CONFIG_SQLITE[] = "[core_settings]\n"
-                                    "allow_root = true\n"
-                                    "thread_pool_size = 2\n"
-                                    "[listener]\n"
-                                    "listener_type = \"DomainSocket\"\n"
-                                    "timeout = 3000\n"
-                                    "socket_path = \"@DIR@/parsec.sock\"\n"
-                                    "[authenticator]\n"
-                                    "auth_type = \"Direct\"\n"
-                                    "[[key_manager]]\n"
-                                    "name = \"sqlite-manager\"\n"
-                                    "manager_type = \"SQLite\"\n"
-                                    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
-                                    "[[provider]]\n"
-                                    "provider_type = \"MbedCrypto\"\n"
-                                    "key_info_manager = \"sqlite-manager\"\n"
-                                    "key_store_path = \"@DIR@/keys\"\n";
+static const char CONFIG_SQLITE[] = ST_CONFIG("thread_pool_size = 2\n", "3000", ST_KIM_SQLITE);
 
-static const char CONFIG_ONDISK[] = "[core_settings]\n"
-                                    "allow_root = true\n"
-                                    "thread_pool_size = 2\n"
-                                    "[listener]\n"
-                                    "listener_type = \"DomainSocket\"\n"
-                                    "timeout = 3000\n"
-                                    "socket_path = \"@DIR@/parsec.sock\"\n"
-                                    "[authenticator]\n"
-                                    "auth_type = \"Direct\"\n"
-                                    "[[key_manager]]\n"
-                                    "name = \"on-disk-manager\"\n"
-                                    "manager_type = \"OnDisk\"\n"
-                                    "store_path = \"@DIR@/mappings\"\n"
-                                    "[[provider]]\n"
-                                    "provider_type = \"MbedCrypto\"\n"
-                                    "key_info_manager = \"on-disk-manager\"\n"
-                                    "key_store_path = \"@DIR@/keys\"\n";
+static const char CONFIG_ONDISK[] = ST_CONFIG("thread_pool_size = 2\n", "3000", ST_KIM_ONDISK);
 
 enum kstate { K_ABSENT, K_PRESENT, K_UNKNOWN };
 

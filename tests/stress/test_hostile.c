@@ -69,23 +69,7 @@
 #define GARBAGE_THREADS 4
 #define GARBAGE_REQUESTS 2500
 
-static const char CONFIG[] = "[core_settings]\n"
-                             "allow_root = true\n"
-                             "thread_pool_size = 2\n"
-                             "[listener]\n"
-                             "listener_type = \"DomainSocket\"\n"
-                             "timeout = 1000\n"
-                             "socket_path = \"@DIR@/parsec.sock\"\n"
-                             "[authenticator]\n"
-                             "auth_type = \"Direct\"\n"
-                             "[[key_manager]]\n"
-                             "name = \"sqlite-manager\"\n"
-                             "manager_type = \"SQLite\"\n"
-                             "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
-                             "[[provider]]\n"
-                             "provider_type = \"MbedCrypto\"\n"
-                             "key_info_manager = \"sqlite-manager\"\n"
-                             "key_store_path = \"@DIR@/keys\"\n";
+static const char CONFIG[] = ST_CONFIG("thread_pool_size = 2\n", "1000", ST_KIM_SQLITE);
 
 static struct daemon D;
 static struct daemon D_late;
@@ -597,23 +581,7 @@ static void no_leaks(void **state)
     pings_answered_since(before);
 }
 
-static const char LATE_CONFIG[] = "[core_settings]\n"
-                                  "allow_root = true\n"
-                                  "thread_pool_size = 2\n"
-                                  "[listener]\n"
-                                  "listener_type = \"DomainSocket\"\n"
-                                  "timeout = 200\n"
-                                  "socket_path = \"@DIR@/parsec.sock\"\n"
-                                  "[authenticator]\n"
-                                  "auth_type = \"Direct\"\n"
-                                  "[[key_manager]]\n"
-                                  "name = \"sqlite-manager\"\n"
-                                  "manager_type = \"SQLite\"\n"
-                                  "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
-                                  "[[provider]]\n"
-                                  "provider_type = \"MbedCrypto\"\n"
-                                  "key_info_manager = \"sqlite-manager\"\n"
-                                  "key_store_path = \"@DIR@/keys\"\n";
+static const char LATE_CONFIG[] = ST_CONFIG("thread_pool_size = 2\n", "200", ST_KIM_SQLITE);
 
 /* Every late sender's whole request arrived long before its timeout: each must be served,
  * however long the workers were busy with the others. */
@@ -689,24 +657,8 @@ static int late_teardown(void **state)
 #define MEM_CLIENTS 100
 /* Fewer than the budget holds: a second wave that must be kept whole. */
 #define MEM_SECOND_WAVE 50
-static const char MEM_CONFIG[] = "[core_settings]\n"
-                                 "allow_root = true\n"
-                                 "thread_pool_size = 2\n"
-                                 "body_len_limit = 1000000\n"
-                                 "[listener]\n"
-                                 "listener_type = \"DomainSocket\"\n"
-                                 "timeout = 30000\n"
-                                 "socket_path = \"@DIR@/parsec.sock\"\n"
-                                 "[authenticator]\n"
-                                 "auth_type = \"Direct\"\n"
-                                 "[[key_manager]]\n"
-                                 "name = \"sqlite-manager\"\n"
-                                 "manager_type = \"SQLite\"\n"
-                                 "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
-                                 "[[provider]]\n"
-                                 "provider_type = \"MbedCrypto\"\n"
-                                 "key_info_manager = \"sqlite-manager\"\n"
-                                 "key_store_path = \"@DIR@/keys\"\n";
+static const char MEM_CONFIG[] =
+    ST_CONFIG("thread_pool_size = 2\nbody_len_limit = 1000000\n", "30000", ST_KIM_SQLITE);
 static struct daemon D_mem;
 
 /* Opens n connections that each send a header and all but one byte of the body; counts those

@@ -33,23 +33,7 @@
 /* Interval of the checker's rounds. */
 #define CHECK_INTERVAL_MS 200
 
-static const char CONFIG[] = "[core_settings]\n"
-                             "allow_root = true\n"
-                             "thread_pool_size = 4\n"
-                             "[listener]\n"
-                             "listener_type = \"DomainSocket\"\n"
-                             "timeout = 3000\n"
-                             "socket_path = \"@DIR@/parsec.sock\"\n"
-                             "[authenticator]\n"
-                             "auth_type = \"Direct\"\n"
-                             "[[key_manager]]\n"
-                             "name = \"sqlite-manager\"\n"
-                             "manager_type = \"SQLite\"\n"
-                             "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"
-                             "[[provider]]\n"
-                             "provider_type = \"MbedCrypto\"\n"
-                             "key_info_manager = \"sqlite-manager\"\n"
-                             "key_store_path = \"@DIR@/keys\"\n";
+static const char CONFIG[] = ST_CONFIG("thread_pool_size = 4\n", "3000", ST_KIM_SQLITE);
 
 enum op {
     OP_CREATE_DESTROY,
