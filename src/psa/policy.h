@@ -42,7 +42,8 @@ int policy_alg_permitted(psa_algorithm_t policy, psa_algorithm_t alg);
 int policy_alg_compatible(psa_key_type_t type, psa_algorithm_t alg);
 
 /* The three checks in their order: usage flag, permitted algorithm, compatibility. Returns 0 or
- * PSC_PSA_NOT_PERMITTED. */
+ * PSC_PSA_NOT_PERMITTED. POLICY_EXPORT checks the flag only, and a public key (RSA, ECC or DH
+ * public key type) passes without it. */
 int policy_check(const struct psc_attrs *key, enum policy_usage need, psa_algorithm_t alg);
 
 /* Length in bytes of a hash algorithm's digest (MD2 ... SHA3-512), 0 if alg is not a hash. */
