@@ -597,8 +597,8 @@ int conv_aead_from_pb(const PsaAlgorithm__Algorithm__Aead *pb, psa_algorithm_t *
                             &base)) != 0) {
             return r;
         }
-        if (pb->aead_with_shortened_tag->tag_length == 0 ||
-            pb->aead_with_shortened_tag->tag_length > CONV_ALG_LENGTH_MAX) {
+        /* A tag of length 0 is a valid PSA policy value (convert.h). */
+        if (pb->aead_with_shortened_tag->tag_length > CONV_ALG_LENGTH_MAX) {
             return PSC_INVALID_ENCODING;
         }
         /* A tag of the default length yields the default algorithm itself (convert.h). */
@@ -617,7 +617,7 @@ int conv_aead_to_pb(psa_algorithm_t alg, PsaAlgorithm__Algorithm__Aead **out)
     int pb = 0, r = PSC_INVALID_ENCODING;
 
     *out = NULL;
-    if (!PSA_ALG_IS_AEAD(alg) || (alg & PSA_ALG_AEAD_AT_LEAST_THIS_LENGTH_FLAG) != 0 || len == 0) {
+    if (!PSA_ALG_IS_AEAD(alg) || (alg & PSA_ALG_AEAD_AT_LEAST_THIS_LENGTH_FLAG) != 0) {
         goto out;
     }
     for (size_t i = 0; i < NELEM(aead_map); i++) {

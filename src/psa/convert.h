@@ -13,9 +13,11 @@
  *  - an AEAD with a shortened tag whose length equals the default tag length (16 for CCM, GCM
  *    and ChaCha20-Poly1305) is the default-length algorithm: AeadWithShortenedTag{GCM, 16}
  *    converts to PSA_ALG_GCM and back to AeadWithDefaultLengthTag GCM;
- *  - lengths are 6-bit fields in PSA: a truncated MAC length or a shortened AEAD tag length
- *    of 0 or above 63 has no PSA form and is rejected (the original service would carry such
- *    a value along and fail later in its back-end).
+ *  - lengths are 6-bit fields in PSA: a truncated MAC length of 0 or above 63 and a shortened
+ *    AEAD tag length above 63 have no PSA form and are rejected (the original service would
+ *    carry such a value along and fail later in its back-end). A shortened AEAD tag of length
+ *    0 is a PSA value distinct from the default-length AEAD: it converts both ways, so that a
+ *    key may carry it as its policy (operations with it fail in the back-end).
  *
  * PSA -> protobuf results are trees of individually malloc'd messages: free them with
  * protobuf_c_message_free_unpacked(&m->base, NULL). On failure *out is NULL. */

@@ -179,6 +179,164 @@ static void test_aead(void)
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
 }
 
+/* A public key exports whatever its usage flags say; a key pair or a symmetric key needs the
+ * export flag. */
+static void test_export_public_key_type(void)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t pair = 0, pub = 0, ecc = 0, ecc_pub = 0;
+    uint8_t der[300], out[300];
+    size_t der_len = 0, out_len = 0;
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_RSA_KEY_PAIR);
+    psa_set_key_bits(&attr, 1024);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&attr, PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256));
+    CHECK_STATUS(psa_generate_key(&attr, &pair), PSA_SUCCESS);
+    CHECK_STATUS(psa_export_public_key(pair, der, sizeof(der), &der_len), PSA_SUCCESS);
+    CHECK_STATUS(psa_export_key(pair, out, sizeof(out), &out_len), PSA_ERROR_NOT_PERMITTED);
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_RSA_PUBLIC_KEY);
+    psa_set_key_bits(&attr, 0);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_VERIFY_HASH);
+    CHECK_STATUS(psa_import_key(&attr, der, der_len, &pub), PSA_SUCCESS);
+    CHECK_STATUS(psa_export_key(pub, out, sizeof(out), &out_len), PSA_SUCCESS);
+    CHECK(out_len == der_len && memcmp(out, der, der_len) == 0);
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&attr, 256);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH);
+    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
+    CHECK_STATUS(psa_generate_key(&attr, &ecc), PSA_SUCCESS);
+    CHECK_STATUS(psa_export_public_key(ecc, der, sizeof(der), &der_len), PSA_SUCCESS);
+    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_PUBLIC_KEY(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_usage_flags(&attr, 0);
+    CHECK_STATUS(psa_import_key(&attr, der, der_len, &ecc_pub), PSA_SUCCESS);
+    CHECK_STATUS(psa_export_key(ecc_pub, out, sizeof(out), &out_len), PSA_SUCCESS);
+    CHECK(out_len == der_len && memcmp(out, der, der_len) == 0);
+
+    CHECK_STATUS(psa_destroy_key(pair), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(pub), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(ecc), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(ecc_pub), PSA_SUCCESS);
+}
+
+/* Algorithms of the wrong family, and policy wildcards used as an operation's algorithm, are
+ * invalid arguments (PSA Crypto API 1.1; the Arm PSA architecture tests check them with a key
+ * whose policy names the same wrong algorithm). */
+static void test_wrong_algorithm_family(void)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t key = 0;
+    uint8_t hash[32] = {1}, sig[256], out[256];
+    size_t len = 0;
+    const psa_algorithm_t sha = PSA_ALG_SHA_256;
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_RSA_KEY_PAIR);
+    psa_set_key_bits(&attr, 1024);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH |
+                                       PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE |
+                                       PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_set_key_algorithm(&attr, sha);
+    CHECK_STATUS(psa_generate_key(&attr, &key), PSA_SUCCESS);
+    CHECK_STATUS(psa_sign_hash(key, sha, hash, 32, sig, sizeof(sig), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_verify_hash(key, sha, hash, 32, sig, 128), PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_sign_message(key, sha, hash, 32, sig, sizeof(sig), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_verify_message(key, sha, hash, 32, sig, 128), PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_asymmetric_encrypt(key, sha, hash, 32, NULL, 0, out, sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_asymmetric_decrypt(key, sha, sig, 128, NULL, 0, out, sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_cipher_encrypt(key, sha, hash, 32, out, sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_cipher_decrypt(key, sha, hash, 32, out, sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_raw_key_agreement(sha, key, hash, 32, out, sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    /* A wildcard permits, it is never an operation's algorithm. */
+    CHECK_STATUS(psa_sign_hash(key, PSA_ALG_RSA_PSS(PSA_ALG_ANY_HASH), hash, 32, sig, sizeof(sig),
+                               &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    /* Signing a message needs a scheme with a specific hash. */
+    CHECK_STATUS(psa_sign_message(key, PSA_ALG_RSA_PKCS1V15_SIGN_RAW, hash, 32, sig, sizeof(sig),
+                                  &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+
+    /* PKCS#1 v1.5 encryption takes no salt. */
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT);
+    psa_set_key_algorithm(&attr, PSA_ALG_RSA_PKCS1V15_CRYPT);
+    CHECK_STATUS(psa_generate_key(&attr, &key), PSA_SUCCESS);
+    CHECK_STATUS(psa_asymmetric_encrypt(key, PSA_ALG_RSA_PKCS1V15_CRYPT, hash, 32, hash, 16, out,
+                                        sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK(len == 0);
+    CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+}
+
+/* Usage bits the API does not define are invalid, not unsupported. */
+static void test_undefined_usage_bits(void)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t key = 0;
+    const uint8_t material[16] = {0};
+    psa_set_key_type(&attr, PSA_KEY_TYPE_AES);
+    psa_set_key_bits(&attr, 128);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT | 0x00000040u);
+    psa_set_key_algorithm(&attr, PSA_ALG_CTR);
+    CHECK_STATUS(psa_generate_key(&attr, &key), PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &key),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK(key == 0);
+}
+
+/* Unusual but valid policies that the wire protocol carries are imported. */
+static void test_unusual_policies(void)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t key = 0;
+    const uint8_t material[16] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+                                  0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c};
+    uint8_t nonce[13] = {0}, out[64];
+    size_t len = 0;
+    const psa_algorithm_t ccm0 = PSA_ALG_AEAD_WITH_SHORTENED_TAG(PSA_ALG_CCM, 0);
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_AES);
+    psa_set_key_bits(&attr, 128);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_set_key_algorithm(&attr, ccm0);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &key), PSA_SUCCESS);
+    psa_key_attributes_t got = PSA_KEY_ATTRIBUTES_INIT;
+    CHECK_STATUS(psa_get_key_attributes(key, &got), PSA_SUCCESS);
+    CHECK(psa_get_key_algorithm(&got) == ccm0);
+    /* A tag of length 0 is no valid AEAD. */
+    CHECK_STATUS(psa_aead_encrypt(key, ccm0, nonce, sizeof(nonce), NULL, 0, material, 16, out,
+                                  sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_aead_decrypt(key, ccm0, nonce, sizeof(nonce), NULL, 0, out, 32, out,
+                                  sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+
+    /* A derivation key whose policy is a key agreement followed by a key derivation. */
+    const psa_algorithm_t ka = PSA_ALG_KEY_AGREEMENT(PSA_ALG_ECDH, PSA_ALG_HKDF(PSA_ALG_SHA_256));
+    psa_set_key_type(&attr, PSA_KEY_TYPE_DERIVE);
+    psa_set_key_bits(&attr, 0);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_DERIVE);
+    psa_set_key_algorithm(&attr, ka);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &key), PSA_SUCCESS);
+    CHECK_STATUS(psa_get_key_attributes(key, &got), PSA_SUCCESS);
+    CHECK(psa_get_key_algorithm(&got) == ka);
+    CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+    /* The same policy on an ECC key pair. */
+    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&attr, 256);
+    CHECK_STATUS(psa_generate_key(&attr, &key), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+}
+
 static void test_hash_random(void)
 {
     static const uint8_t abc_sha256[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
@@ -193,6 +351,11 @@ static void test_hash_random(void)
     CHECK_STATUS(psa_hash_compare(PSA_ALG_SHA_256, (const uint8_t *)"abc", 3, abc_sha256, 32),
                  PSA_SUCCESS);
     CHECK_STATUS(psa_hash_compare(PSA_ALG_SHA_256, (const uint8_t *)"abd", 3, abc_sha256, 32),
+                 PSA_ERROR_INVALID_SIGNATURE);
+    /* A hash of the wrong length is a mismatch too, as in Mbed TLS. */
+    CHECK_STATUS(psa_hash_compare(PSA_ALG_SHA_256, (const uint8_t *)"abc", 3, abc_sha256, 31),
+                 PSA_ERROR_INVALID_SIGNATURE);
+    CHECK_STATUS(psa_hash_compare(PSA_ALG_SHA_256, (const uint8_t *)"abc", 3, abc_sha256, 0),
                  PSA_ERROR_INVALID_SIGNATURE);
     CHECK_STATUS(psa_generate_random(r1, sizeof(r1)), PSA_SUCCESS);
     CHECK_STATUS(psa_generate_random(r2, sizeof(r2)), PSA_SUCCESS);
@@ -223,6 +386,10 @@ int main(void)
     test_persistent_export();
     test_aead();
     test_hash_random();
+    test_export_public_key_type();
+    test_wrong_algorithm_family();
+    test_undefined_usage_bits();
+    test_unusual_policies();
     test_unsupported();
     mbedtls_psa_crypto_free();
     if (failures)

@@ -8,9 +8,19 @@
 /* Tries at drawing a free volatile id before giving up. */
 #define FR_VOLATILE_TRIES 16
 
+/* Every usage flag the PSA Crypto API 1.1 defines (cache, 0x4, is not in Mbed TLS 2.28's
+ * header); the Parsec wire protocol carries each of them. */
+#define FR_USAGE_DEFINED                                                                           \
+    (PSA_KEY_USAGE_EXPORT | PSA_KEY_USAGE_COPY | 0x00000004u | PSA_KEY_USAGE_ENCRYPT |             \
+     PSA_KEY_USAGE_DECRYPT | PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE |           \
+     PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_DERIVE)
+
 static psa_status_t to_parsec_attrs(const psa_key_attributes_t *a,
                                     struct parsec_key_attributes *out)
 {
+    /* Undefined usage bits are invalid attributes, as in Mbed TLS. */
+    if ((psa_get_key_usage_flags(a) & ~(psa_key_usage_t)FR_USAGE_DEFINED) != 0)
+        return PSA_ERROR_INVALID_ARGUMENT;
     if (a->domain_parameters != NULL && a->domain_parameters_size != 0)
         return PSA_ERROR_NOT_SUPPORTED;
     out->type = psa_get_key_type(a);

@@ -2,14 +2,77 @@
  * one libparsec call. On failure every output length is 0. */
 #include "psa_int.h"
 
-/* fr_key for an operation with an output: the length is 0 until the operation succeeds. */
-static psa_status_t key_name_out(mbedtls_svc_key_id_t key, size_t *out_len,
+/* The checks Mbed TLS makes on an operation's algorithm before it looks at the key, with its
+ * statuses (those of the PSA Crypto API 1.1 and of the Arm PSA architecture tests): an
+ * algorithm of another family, or a policy wildcard used as an operation's algorithm, is an
+ * invalid argument, except for AEAD where it is unsupported. No request is sent for them. */
+static psa_status_t sign_hash_alg(psa_algorithm_t alg)
+{
+    return PSA_ALG_IS_SIGN_HASH(alg) && PSA_ALG_SIGN_GET_HASH(alg) != PSA_ALG_ANY_HASH
+               ? PSA_SUCCESS
+               : PSA_ERROR_INVALID_ARGUMENT;
+}
+
+/* A message is hashed first: the scheme must name a specific hash. */
+static psa_status_t sign_message_alg(psa_algorithm_t alg)
+{
+    psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
+    return PSA_ALG_IS_SIGN_HASH(alg) && h != 0 && h != PSA_ALG_ANY_HASH
+               ? PSA_SUCCESS
+               : PSA_ERROR_INVALID_ARGUMENT;
+}
+
+static psa_status_t asym_alg(psa_algorithm_t alg)
+{
+    return PSA_ALG_IS_ASYMMETRIC_ENCRYPTION(alg) ? PSA_SUCCESS : PSA_ERROR_INVALID_ARGUMENT;
+}
+
+static psa_status_t aead_alg(psa_algorithm_t alg)
+{
+    return PSA_ALG_IS_AEAD(alg) && (alg & PSA_ALG_AEAD_AT_LEAST_THIS_LENGTH_FLAG) == 0
+               ? PSA_SUCCESS
+               : PSA_ERROR_NOT_SUPPORTED;
+}
+
+static psa_status_t cipher_alg(psa_algorithm_t alg)
+{
+    return PSA_ALG_IS_CIPHER(alg) ? PSA_SUCCESS : PSA_ERROR_INVALID_ARGUMENT;
+}
+
+/* A key agreement followed by a key derivation is for psa_key_derivation_key_agreement. */
+static psa_status_t raw_ka_alg(psa_algorithm_t alg)
+{
+    return PSA_ALG_IS_RAW_KEY_AGREEMENT(alg) ? PSA_SUCCESS : PSA_ERROR_INVALID_ARGUMENT;
+}
+
+/* What every operation on a key does first: the output length (if any) is 0 until the
+ * operation succeeds, an uninitialised library is a bad state, then the algorithm check
+ * (alg_st, from the functions above), then the key id is resolved. */
+static psa_status_t key_prepare(mbedtls_svc_key_id_t key, psa_status_t alg_st, size_t *out_len,
+                                int has_out, struct parsec_client **c, char name[FR_NAME_BUF])
+{
+    if (has_out && !out_len)
+        return PSA_ERROR_INVALID_ARGUMENT;
+    if (out_len)
+        *out_len = 0;
+    psa_status_t st = fr_client(c);
+    if (st == PSA_SUCCESS)
+        st = alg_st;
+    return st == PSA_SUCCESS ? fr_key(key, c, name) : st;
+}
+
+/* key_prepare for an operation with an output. */
+static psa_status_t key_name_out(mbedtls_svc_key_id_t key, psa_status_t alg_st, size_t *out_len,
                                  struct parsec_client **c, char name[FR_NAME_BUF])
 {
-    if (!out_len)
-        return PSA_ERROR_INVALID_ARGUMENT;
-    *out_len = 0;
-    return fr_key(key, c, name);
+    return key_prepare(key, alg_st, out_len, 1, c, name);
+}
+
+/* key_prepare for an operation without one. */
+static psa_status_t key_name(mbedtls_svc_key_id_t key, psa_status_t alg_st,
+                             struct parsec_client **c, char name[FR_NAME_BUF])
+{
+    return key_prepare(key, alg_st, NULL, 0, c, name);
 }
 
 /* Stores a result length: the value on success, 0 on failure. */
@@ -26,7 +89,7 @@ psa_status_t psa_sign_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const 
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, signature_length, &c, name);
+    psa_status_t st = key_name_out(key, sign_hash_alg(alg), signature_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_sign_hash(c, name, alg, hash, hash_length, signature, signature_size, &len);
@@ -38,7 +101,7 @@ psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, cons
 {
     struct parsec_client *c;
     char name[FR_NAME_BUF];
-    psa_status_t st = fr_key(key, &c, name);
+    psa_status_t st = key_name(key, sign_hash_alg(alg), &c, name);
     if (st != PSA_SUCCESS)
         return st;
     return fr_key_status(
@@ -50,10 +113,8 @@ psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, cons
 static int hash_for(struct parsec_client *c, psa_algorithm_t alg, const uint8_t *input,
                     size_t input_length, uint8_t hash[PSA_HASH_MAX_SIZE], size_t *hash_len)
 {
-    psa_algorithm_t h = PSA_ALG_SIGN_GET_HASH(alg);
-    if (!PSA_ALG_IS_SIGN_HASH(alg) || h == 0 || h == PSA_ALG_ANY_HASH)
-        return PARSEC_ERROR_PSA_NOT_SUPPORTED;
-    return parsec_hash_compute(c, h, input, input_length, hash, PSA_HASH_MAX_SIZE, hash_len);
+    /* sign_message_alg has checked that the scheme names a specific hash. */
+    return parsec_hash_compute(c, PSA_ALG_SIGN_GET_HASH(alg), input, input_length, hash, PSA_HASH_MAX_SIZE, hash_len);
 }
 
 psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
@@ -63,7 +124,7 @@ psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, signature_length, &c, name);
+    psa_status_t st = key_name_out(key, sign_message_alg(alg), signature_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc =
@@ -84,7 +145,7 @@ psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
 {
     struct parsec_client *c;
     char name[FR_NAME_BUF];
-    psa_status_t st = fr_key(key, &c, name);
+    psa_status_t st = key_name(key, sign_message_alg(alg), &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_verify_message(c, name, alg, input, input_length, signature, signature_length);
@@ -106,7 +167,7 @@ psa_status_t psa_asymmetric_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, output_length, &c, name);
+    psa_status_t st = key_name_out(key, asym_alg(alg), output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_asymmetric_encrypt(c, name, alg, input, input_length, salt, salt_length, output,
@@ -122,7 +183,7 @@ psa_status_t psa_asymmetric_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, output_length, &c, name);
+    psa_status_t st = key_name_out(key, asym_alg(alg), output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_asymmetric_decrypt(c, name, alg, input, input_length, salt, salt_length, output,
@@ -139,7 +200,7 @@ psa_status_t psa_aead_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, ciphertext_length, &c, name);
+    psa_status_t st = key_name_out(key, aead_alg(alg), ciphertext_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_aead_encrypt(c, name, alg, nonce, nonce_length, additional_data,
@@ -157,7 +218,7 @@ psa_status_t psa_aead_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, plaintext_length, &c, name);
+    psa_status_t st = key_name_out(key, aead_alg(alg), plaintext_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_aead_decrypt(c, name, alg, nonce, nonce_length, additional_data,
@@ -173,7 +234,7 @@ psa_status_t psa_cipher_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, output_length, &c, name);
+    psa_status_t st = key_name_out(key, cipher_alg(alg), output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_encrypt(c, name, alg, input, input_length, output, output_size, &len);
@@ -187,7 +248,7 @@ psa_status_t psa_cipher_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(key, output_length, &c, name);
+    psa_status_t st = key_name_out(key, cipher_alg(alg), output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_decrypt(c, name, alg, input, input_length, output, output_size, &len);
@@ -227,7 +288,7 @@ psa_status_t psa_raw_key_agreement(psa_algorithm_t alg, mbedtls_svc_key_id_t pri
     struct parsec_client *c;
     char name[FR_NAME_BUF];
     size_t len = 0;
-    psa_status_t st = key_name_out(private_key, output_length, &c, name);
+    psa_status_t st = key_name_out(private_key, raw_ka_alg(alg), output_length, &c, name);
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_raw_key_agreement(c, alg, name, peer_key, peer_key_length, output, output_size,
