@@ -8,7 +8,9 @@
 #include <strings.h>
 #include <time.h>
 
-static enum log_level current = LOG_ERROR;
+/* Warnings by default, where env_logger shows errors only: a service's warnings (running as
+ * root, a stale socket replaced) are meant to be seen. */
+static enum log_level current = LOG_WARN;
 static int with_timestamp;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 

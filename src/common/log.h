@@ -11,7 +11,7 @@ void log_set_timestamp(int on);
 /* Parses "off", "error", "warn", "info", "debug", "trace" (any case); -1 if unknown. */
 int log_level_parse(const char *s);
 /* Initial level from RUST_LOG / PARSEC_LOG (a bare level word; module directives are
- * ignored), otherwise "error" as env_logger does. */
+ * ignored), otherwise "warn" (env_logger would say "error": warnings are shown by default). */
 void log_init_from_env(void);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)

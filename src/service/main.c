@@ -28,6 +28,7 @@ struct daemon_state {
     int initial_cwd;         /* fd of the working directory at start */
     int systemd_socket;      /* the listening socket came from systemd */
     char *socket_path;       /* path of the socket we created */
+    int socket_created;      /* socket_path is our listening socket (to remove on a failed start) */
 };
 
 static void usage(FILE *f)
@@ -51,9 +52,9 @@ static void usage(FILE *f)
             "Signals: SIGTERM and SIGINT stop the service after the requests in flight;\n"
             "SIGHUP reloads the configuration (a configuration that fails to load is logged\n"
             "and the running one keeps serving).\n"
-            "Environment: RUST_LOG or PARSEC_LOG sets the log level (error, warn, info, debug,\n"
-            "trace) unless the configuration's log_level does; NOTIFY_SOCKET, LISTEN_FDS and\n"
-            "LISTEN_PID are honoured for systemd.\n");
+            "Environment: RUST_LOG or PARSEC_LOG sets the log level (off, error, warn, info,\n"
+            "debug, trace; default warn) unless the configuration's log_level does;\n"
+            "NOTIFY_SOCKET, LISTEN_FDS and LISTEN_PID are honoured for systemd.\n");
 }
 
 /* Makes a configured path absolute against the working directory at start, so that the
@@ -300,7 +301,29 @@ static int open_listener(struct daemon_state *d, const struct config *cfg, char 
         return fd;
     }
     d->socket_path = strdup(cfg->listener.socket_path);
-    return listener_create(cfg->listener.socket_path, err, err_len);
+    fd = listener_create(cfg->listener.socket_path, err, err_len);
+    d->socket_created = fd >= 0;
+    return fd;
+}
+
+/* Why the start failed, in one line that names the file to change (config_err: err comes from
+ * reading the file and already starts with its name and line). Shown even with logging off:
+ * the process is about to exit 1. */
+static void start_failed(const struct daemon_state *d, int config_err, const char *err)
+{
+    char line[1200];
+    if (config_err)
+        snprintf(line, sizeof(line), "cannot start: %s", err);
+    else if (d->config_path)
+        snprintf(line, sizeof(line), "cannot start with %s: %s", d->config_path, err);
+    else
+        snprintf(line, sizeof(line),
+                 "cannot start on the embedded defaults: %s (write a %s to change them)", err,
+                 DEFAULT_CONFIG);
+    if (log_get_level() >= LOG_ERROR)
+        log_error(MOD, "%s", line);
+    else
+        fprintf(stderr, "parsec: %s\n", line);
 }
 
 int main(int argc, char **argv)
@@ -325,16 +348,16 @@ int main(int argc, char **argv)
     if (!d.config_path)
         d.state_dir = state_dir_default();
     if (load_config(&d, &cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "parsec: %s\n", err);
-        log_error(MOD, "%s", err);
+        start_failed(&d, 1, err);
         goto out;
     }
     apply_logging(&cfg);
     log_info(MOD, "Parsec started. Configuring the service...");
     if (getuid() == 0 && !cfg.core.allow_root) {
         if (d.config_path) {
-            log_error(MOD, "Insecure configuration; the Parsec service should not be running as "
-                           "root! (set allow_root = true in [core_settings] to override)");
+            start_failed(&d, 0,
+                         "Insecure configuration; the Parsec service should not be running as "
+                         "root! (set allow_root = true in [core_settings] to override)");
             config_free(&cfg);
             goto out;
         }
@@ -345,11 +368,11 @@ int main(int argc, char **argv)
     int lfd = open_listener(&d, &cfg, err, sizeof(err));
     if (lfd < 0) {
         config_free(&cfg);
-        log_error(MOD, "%s", err);
+        start_failed(&d, 0, err);
         goto out;
     }
     if (service_build(&cfg, &svc, err, sizeof(err)) != 0) {
-        log_error(MOD, "%s", err);
+        start_failed(&d, 0, err);
         close(lfd);
         goto out;
     }
@@ -362,7 +385,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (server_start(lfd, workers, svc, &srv, err, sizeof(err)) != 0) {
-        log_error(MOD, "%s", err);
+        start_failed(&d, 0, err);
         service_free(svc);
         close(lfd);
         goto out;
@@ -394,6 +417,9 @@ int main(int argc, char **argv)
     log_info(MOD, "Parsec is now terminated.");
     rc = 0;
 out:
+    /* A failed start leaves no socket behind that a client would find and nobody serve. */
+    if (rc != 0 && d.socket_created && unlink(d.socket_path) != 0)
+        log_warn(MOD, "cannot remove %s: %s", d.socket_path, strerror(errno));
     free(d.state_dir);
     free(d.socket_path);
     if (d.initial_cwd >= 0)

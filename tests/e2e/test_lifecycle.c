@@ -296,6 +296,84 @@ static void socket_path_handling(void **state)
     daemon_cleanup(&d);
 }
 
+/* The lines of the daemon's log that contain s. */
+static int log_lines_with(const struct daemon *d, const char *s)
+{
+    FILE *f = fopen(d->log, "r");
+    if (!f)
+        return 0;
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, s) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A socket file nobody listens on, as a killed service leaves. */
+static void make_stale_socket(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(fd);
+}
+
+/* A start that fails after the socket was created (here: a provider this build does not have)
+ * removes it, and says in one line what to change in which file, even with logging off. */
+static void failed_start_removes_socket(void **state)
+{
+    (void)state;
+    static const char *const env[][2] = {{NULL}, {"RUST_LOG=off"}};
+    for (size_t i = 0; i < 2; i++) {
+        struct daemon d;
+        char *cfg = config_with(E2E_CONFIG_DIRECT, "provider_type = \"MbedCrypto\"",
+                                "provider_type = \"Tpm\"\ntcti = \"mssim\"\n"
+                                "owner_hierarchy_auth = \"\"");
+        daemon_prepare(&d, cfg);
+        free(cfg);
+        assert_int_equal(daemon_launch(&d, (char *const *)env[i]), -1);
+        assert_int_not_equal(access(d.sock, F_OK), 0);
+        assert_int_equal(errno, ENOENT);
+        assert_int_equal(log_lines_with(&d, "cannot start"), 1);
+        char want[400];
+        snprintf(want, sizeof(want), "cannot start with %s: provider \"", d.cfg);
+        assert_int_equal(log_lines_with(&d, want), 1);
+        assert_int_equal(log_lines_with(&d, "change its provider_type"), 1);
+        daemon_cleanup(&d);
+    }
+}
+
+/* Without RUST_LOG and log_level the service's warnings reach stderr, its information does
+ * not; RUST_LOG=error hides the warnings as in the original. */
+static void warnings_shown_by_default(void **state)
+{
+    (void)state;
+    unsetenv("RUST_LOG");
+    unsetenv("PARSEC_LOG");
+    char *cfg = config_with(E2E_CONFIG_DIRECT, "log_level = \"info\"\n", "");
+    struct daemon d;
+    daemon_prepare(&d, cfg);
+    free(cfg);
+    make_stale_socket(d.sock);
+    assert_int_equal(daemon_launch(&d, NULL), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(log_lines_with(&d, "removing the existing socket"), 1);
+    assert_true(log_lines_with(&d, "[WARN ") >= 1);
+    assert_int_equal(log_lines_with(&d, "[INFO "), 0);
+
+    char *const quiet[] = {"RUST_LOG=error", NULL};
+    assert_int_equal(unlink(d.log), 0);
+    if (access(d.sock, F_OK) != 0)
+        make_stale_socket(d.sock);
+    assert_int_equal(daemon_launch(&d, quiet), 0);
+    assert_int_equal(daemon_stop(&d, SIGTERM), 0);
+    assert_int_equal(log_lines_with(&d, "[WARN "), 0);
+    daemon_cleanup(&d);
+}
+
 static void refuses_root_without_allow_root(void **state)
 {
     (void)state;
@@ -407,6 +485,8 @@ int main(void)
         cmocka_unit_test(systemd_notifications),
         cmocka_unit_test(socket_activation),
         cmocka_unit_test(socket_path_handling),
+        cmocka_unit_test(failed_start_removes_socket),
+        cmocka_unit_test(warnings_shown_by_default),
         cmocka_unit_test(refuses_root_without_allow_root),
         cmocka_unit_test(bad_config_fails_with_line),
         cmocka_unit_test(partial_start_failure_unwinds),
