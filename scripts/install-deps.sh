@@ -1,9 +1,13 @@
 #!/bin/sh
 # Installs every Debian 12 package needed to build parsec and run its tests.
-# Must run as root (CI runs it as root; on a workstation use sudo).
+# Needs root: run as a user it asks sudo for root rights; run as root (a container, CI, a
+# machine without sudo) it needs nothing more.
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps.sh: run as root (sudo $0)" >&2
+    if command -v sudo >/dev/null 2>&1; then
+        exec sudo "$0" "$@"
+    fi
+    echo "install-deps.sh: installing packages needs root, and sudo is not installed: run it as root" >&2
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
