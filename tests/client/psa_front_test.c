@@ -276,6 +276,55 @@ static void test_wrong_algorithm_family(void)
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
 }
 
+/* A key whose type cannot serve the algorithm is an invalid argument; a usage flag or policy
+ * that refuses the operation is not permitted. */
+static void test_incompatible_key_type(void)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t aes = 0, aes2 = 0, rsa = 0;
+    const uint8_t material[16] = {1, 2, 3};
+    uint8_t hash[32] = {0}, sig[256], out[256];
+    size_t len = 0;
+    const psa_algorithm_t pkcs1 = PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256);
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_AES);
+    psa_set_key_bits(&attr, 128);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH |
+                                       PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE);
+    psa_set_key_algorithm(&attr, pkcs1);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &aes), PSA_SUCCESS);
+    CHECK_STATUS(psa_sign_hash(aes, pkcs1, hash, 32, sig, sizeof(sig), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_verify_hash(aes, pkcs1, hash, 32, sig, 128), PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_sign_message(aes, pkcs1, hash, 32, sig, sizeof(sig), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_verify_message(aes, pkcs1, hash, 32, sig, 128), PSA_ERROR_INVALID_ARGUMENT);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
+    psa_set_key_algorithm(&attr, PSA_ALG_RSA_PKCS1V15_CRYPT);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &aes2), PSA_SUCCESS);
+    CHECK_STATUS(psa_asymmetric_encrypt(aes2, PSA_ALG_RSA_PKCS1V15_CRYPT, hash, 32, NULL, 0, out,
+                                        sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(psa_asymmetric_decrypt(aes2, PSA_ALG_RSA_PKCS1V15_CRYPT, sig, 128, NULL, 0, out,
+                                        sizeof(out), &len),
+                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK(len == 0);
+
+    psa_set_key_type(&attr, PSA_KEY_TYPE_RSA_KEY_PAIR);
+    psa_set_key_bits(&attr, 1024);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT);
+    psa_set_key_algorithm(&attr, pkcs1);
+    CHECK_STATUS(psa_generate_key(&attr, &rsa), PSA_SUCCESS);
+    CHECK_STATUS(psa_sign_hash(rsa, pkcs1, hash, 32, sig, sizeof(sig), &len),
+                 PSA_ERROR_NOT_PERMITTED);
+    CHECK_STATUS(psa_asymmetric_encrypt(rsa, PSA_ALG_RSA_PKCS1V15_CRYPT, hash, 32, NULL, 0, out,
+                                        sizeof(out), &len),
+                 PSA_ERROR_NOT_PERMITTED);
+    CHECK_STATUS(psa_destroy_key(aes), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(aes2), PSA_SUCCESS);
+    CHECK_STATUS(psa_destroy_key(rsa), PSA_SUCCESS);
+}
+
 /* Usage bits the API does not define are invalid, not unsupported. */
 static void test_undefined_usage_bits(void)
 {
@@ -388,6 +437,7 @@ int main(void)
     test_hash_random();
     test_export_public_key_type();
     test_wrong_algorithm_family();
+    test_incompatible_key_type();
     test_undefined_usage_bits();
     test_unusual_policies();
     test_unsupported();

@@ -2,6 +2,8 @@
  * one libparsec call. On failure every output length is 0. */
 #include "psa_int.h"
 
+#include "psa/policy.h"
+
 /* The checks Mbed TLS makes on an operation's algorithm before it looks at the key, with its
  * statuses (those of the PSA Crypto API 1.1 and of the Arm PSA architecture tests): an
  * algorithm of another family, or a policy wildcard used as an operation's algorithm, is an
@@ -75,10 +77,30 @@ static psa_status_t key_name(mbedtls_svc_key_id_t key, psa_status_t alg_st,
     return key_prepare(key, alg_st, NULL, 0, c, name);
 }
 
-/* Stores a result length: the value on success, 0 on failure. */
-static psa_status_t finish(int rc, size_t len, size_t *out_len)
+/* The service answers PsaErrorNotPermitted both when the key's usage flags or policy refuse
+ * the operation and when the key's type cannot serve the algorithm (the original's rule); the
+ * PSA API calls the latter an invalid argument. On that error path only, the key's attributes
+ * tell the two apart. */
+static int refine_not_permitted(struct parsec_client *c, const char *name, enum policy_usage need,
+                                psa_algorithm_t alg, int rc)
 {
-    *out_len = rc == 0 ? len : 0;
+    struct parsec_key_attributes pa;
+    if (rc != PARSEC_ERROR_PSA_NOT_PERMITTED || parsec_key_attributes(c, name, &pa, NULL) != 0)
+        return rc;
+    if (policy_usage_allowed(pa.usage, need) && policy_alg_permitted(pa.alg, alg) &&
+        !policy_alg_compatible(pa.type, alg))
+        return PARSEC_ERROR_PSA_INVALID_ARGUMENT;
+    return rc;
+}
+
+/* The end of an operation on a key: the status, and the result length (if any), 0 on
+ * failure. */
+static psa_status_t key_done(struct parsec_client *c, const char *name, enum policy_usage need,
+                             psa_algorithm_t alg, int rc, size_t len, size_t *out_len)
+{
+    rc = refine_not_permitted(c, name, need, alg, rc);
+    if (out_len)
+        *out_len = rc == 0 ? len : 0;
     return fr_key_status(rc);
 }
 
@@ -93,7 +115,7 @@ psa_status_t psa_sign_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const 
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_sign_hash(c, name, alg, hash, hash_length, signature, signature_size, &len);
-    return finish(rc, len, signature_length);
+    return key_done(c, name, POLICY_SIGN_HASH, alg, rc, len, signature_length);
 }
 
 psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *hash,
@@ -104,8 +126,8 @@ psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, cons
     psa_status_t st = key_name(key, sign_hash_alg(alg), &c, name);
     if (st != PSA_SUCCESS)
         return st;
-    return fr_key_status(
-        parsec_verify_hash(c, name, alg, hash, hash_length, signature, signature_length));
+    int rc = parsec_verify_hash(c, name, alg, hash, hash_length, signature, signature_length);
+    return key_done(c, name, POLICY_VERIFY_HASH, alg, rc, 0, NULL);
 }
 
 /* The original Mbed Crypto provider has no SignMessage / VerifyMessage: on PsaErrorNotSupported
@@ -136,7 +158,7 @@ psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
         if (rc == 0)
             rc = parsec_sign_hash(c, name, alg, hash, hash_len, signature, signature_size, &len);
     }
-    return finish(rc, len, signature_length);
+    return key_done(c, name, POLICY_SIGN_MESSAGE, alg, rc, len, signature_length);
 }
 
 psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
@@ -156,7 +178,7 @@ psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
         if (rc == 0)
             rc = parsec_verify_hash(c, name, alg, hash, hash_len, signature, signature_length);
     }
-    return fr_key_status(rc);
+    return key_done(c, name, POLICY_VERIFY_MESSAGE, alg, rc, 0, NULL);
 }
 
 psa_status_t psa_asymmetric_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg,
@@ -172,7 +194,7 @@ psa_status_t psa_asymmetric_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
         return st;
     int rc = parsec_asymmetric_encrypt(c, name, alg, input, input_length, salt, salt_length, output,
                                        output_size, &len);
-    return finish(rc, len, output_length);
+    return key_done(c, name, POLICY_ENCRYPT, alg, rc, len, output_length);
 }
 
 psa_status_t psa_asymmetric_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg,
@@ -188,7 +210,7 @@ psa_status_t psa_asymmetric_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t al
         return st;
     int rc = parsec_asymmetric_decrypt(c, name, alg, input, input_length, salt, salt_length, output,
                                        output_size, &len);
-    return finish(rc, len, output_length);
+    return key_done(c, name, POLICY_DECRYPT, alg, rc, len, output_length);
 }
 
 psa_status_t psa_aead_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *nonce,
@@ -206,7 +228,7 @@ psa_status_t psa_aead_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     int rc = parsec_aead_encrypt(c, name, alg, nonce, nonce_length, additional_data,
                                  additional_data_length, plaintext, plaintext_length, ciphertext,
                                  ciphertext_size, &len);
-    return finish(rc, len, ciphertext_length);
+    return key_done(c, name, POLICY_ENCRYPT, alg, rc, len, ciphertext_length);
 }
 
 psa_status_t psa_aead_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *nonce,
@@ -224,7 +246,7 @@ psa_status_t psa_aead_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     int rc = parsec_aead_decrypt(c, name, alg, nonce, nonce_length, additional_data,
                                  additional_data_length, ciphertext, ciphertext_length, plaintext,
                                  plaintext_size, &len);
-    return finish(rc, len, plaintext_length);
+    return key_done(c, name, POLICY_DECRYPT, alg, rc, len, plaintext_length);
 }
 
 psa_status_t psa_cipher_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
@@ -238,7 +260,7 @@ psa_status_t psa_cipher_encrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_encrypt(c, name, alg, input, input_length, output, output_size, &len);
-    return finish(rc, len, output_length);
+    return key_done(c, name, POLICY_ENCRYPT, alg, rc, len, output_length);
 }
 
 psa_status_t psa_cipher_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
@@ -252,7 +274,7 @@ psa_status_t psa_cipher_decrypt(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     if (st != PSA_SUCCESS)
         return st;
     int rc = parsec_cipher_decrypt(c, name, alg, input, input_length, output, output_size, &len);
-    return finish(rc, len, output_length);
+    return key_done(c, name, POLICY_DECRYPT, alg, rc, len, output_length);
 }
 
 psa_status_t psa_hash_compute(psa_algorithm_t alg, const uint8_t *input, size_t input_length,
@@ -293,7 +315,7 @@ psa_status_t psa_raw_key_agreement(psa_algorithm_t alg, mbedtls_svc_key_id_t pri
         return st;
     int rc = parsec_raw_key_agreement(c, alg, name, peer_key, peer_key_length, output, output_size,
                                       &len);
-    return finish(rc, len, output_length);
+    return key_done(c, name, POLICY_DERIVE, alg, rc, len, output_length);
 }
 
 psa_status_t psa_generate_random(uint8_t *output, size_t output_size)
