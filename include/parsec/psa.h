@@ -31,20 +31,84 @@
  *   Keys are used on the client's implicit provider (the service's first provider unless
  *   configured otherwise).
  *
- * Supported: psa_crypto_init, psa_generate_key, psa_import_key, psa_destroy_key,
- * psa_export_public_key, psa_export_key, psa_get_key_attributes, psa_reset_key_attributes,
- * psa_purge_key (no-op), psa_open_key / psa_close_key (the handle is the key id),
- * psa_sign_hash, psa_verify_hash, psa_sign_message, psa_verify_message,
- * psa_asymmetric_encrypt / decrypt, psa_aead_encrypt / decrypt, psa_cipher_encrypt / decrypt,
- * psa_hash_compute, psa_hash_compare, psa_raw_key_agreement, psa_generate_random,
- * psa_set_key_domain_parameters (only without parameters), mbedtls_psa_crypto_free.
+ * Every function of the PSA Crypto API 1.x that Mbed TLS 2.28 declares, and how it is served.
+ * "Forwarded": one request (or the few named) to the service, whose status is returned as
+ * described under Errors below. "Local": answered in the process, no request. "Not offered":
+ * the Parsec protocol has no such operation; the function exists so that a program using it
+ * links, and it returns the status shown.
  *
- * Not supported, returning PSA_ERROR_NOT_SUPPORTED (the service has no such operation):
- * psa_copy_key, MAC (psa_mac_*), every multi-part operation (psa_hash_setup/update/finish/
- * verify/abort/clone, psa_cipher_*_setup / generate_iv / set_iv / update / finish / abort,
- * psa_aead_*_setup / ... / abort), key derivation (psa_key_derivation_*),
- * psa_get_key_domain_parameters with parameters. The abort functions return PSA_SUCCESS.
- * Lifetimes with a location other than local storage -> PSA_ERROR_NOT_SUPPORTED.
+ *   psa_crypto_init, parsec_psa_init            forwarded (ListProviders, ListAuthenticators:
+ *                                               the client's bootstrap); again: local, success
+ *   mbedtls_psa_crypto_free                     forwarded (PsaDestroyKey of this process's
+ *                                               volatile keys), then local
+ *   psa_generate_key, psa_import_key            forwarded (PsaGenerateKey / PsaImportKey)
+ *   psa_destroy_key                             forwarded (PsaDestroyKey); key 0: local, success
+ *   psa_export_key, psa_export_public_key       forwarded (PsaExportKey / PsaExportPublicKey)
+ *   psa_get_key_attributes, psa_open_key        forwarded (ListKeys)
+ *   psa_close_key                               local: success (a handle is the key id)
+ *   psa_purge_key                               local: success (nothing is cached here)
+ *   psa_reset_key_attributes                    local
+ *   psa_set/get_key_domain_parameters           local; parameters other than none ->
+ *                                               PSA_ERROR_NOT_SUPPORTED (not in the protocol)
+ *   psa_sign_hash, psa_verify_hash              forwarded (PsaSignHash / PsaVerifyHash)
+ *   psa_sign_message, psa_verify_message        forwarded (PsaSignMessage / PsaVerifyMessage;
+ *                                               see the fallback at the end)
+ *   psa_asymmetric_encrypt / decrypt            forwarded (PsaAsymmetricEncrypt / Decrypt)
+ *   psa_aead_encrypt / decrypt                  forwarded (PsaAeadEncrypt / Decrypt)
+ *   psa_cipher_encrypt / decrypt                forwarded (PsaCipherEncrypt / Decrypt)
+ *   psa_raw_key_agreement                       forwarded (PsaRawKeyAgreement)
+ *   psa_hash_compute, psa_hash_compare          forwarded (PsaHashCompute / PsaHashCompare)
+ *   psa_generate_random                         forwarded (PsaGenerateRandom, in chunks)
+ *   psa_copy_key                                not offered: PSA_ERROR_NOT_SUPPORTED (no copy
+ *                                               operation; export and import instead)
+ *   psa_mac_compute, psa_mac_verify             not offered: PSA_ERROR_NOT_SUPPORTED (the
+ *                                               protocol defines MAC messages but no opcode)
+ *   multi-part operations: psa_hash_setup / update / finish / verify / clone, psa_mac_*_setup /
+ *   update / finish, psa_cipher_*_setup / generate_iv / set_iv / update / finish,
+ *   psa_aead_*_setup / generate_nonce / set_nonce / set_lengths / update_ad / update / finish /
+ *   verify                                      not offered: PSA_ERROR_NOT_SUPPORTED (every
+ *                                               Parsec operation is single-part and stateless)
+ *   psa_hash_abort, psa_mac_abort, psa_cipher_abort, psa_aead_abort, psa_key_derivation_abort
+ *                                               local: PSA_SUCCESS (nothing to abort)
+ *   key derivation: psa_key_derivation_setup / get_capacity / set_capacity / input_bytes /
+ *   input_key / key_agreement / output_bytes / output_key
+ *                                               not offered: PSA_ERROR_NOT_SUPPORTED (no key
+ *                                               derivation operation in the protocol)
+ *
+ * Checks made before any request, with the statuses of Mbed TLS 2.28, the PSA Crypto API 1.1
+ * and the Arm PSA architecture tests:
+ *   - not initialised -> PSA_ERROR_BAD_STATE (every function but the local ones above);
+ *   - an operation's algorithm of the wrong family, or a policy wildcard (PSA_ALG_ANY_HASH
+ *     inside a signature) used as an operation's algorithm -> PSA_ERROR_INVALID_ARGUMENT for
+ *     psa_sign_hash, psa_verify_hash, psa_sign_message, psa_verify_message (which also need a
+ *     scheme with a specific hash), psa_asymmetric_encrypt / decrypt, psa_cipher_encrypt /
+ *     decrypt, psa_raw_key_agreement (a key agreement combined with a key derivation included);
+ *     -> PSA_ERROR_NOT_SUPPORTED for psa_aead_encrypt / decrypt (also an "at least this tag
+ *     length" wildcard) and for psa_hash_compute / compare (not a specific hash);
+ *   - usage flags with bits the PSA Crypto API 1.1 does not define -> PSA_ERROR_INVALID_ARGUMENT
+ *     (psa_generate_key, psa_import_key); the cache flag (0x4) is defined and carried;
+ *   - a NULL pointer for a length output or for the attributes, psa_import_key with no data,
+ *     a persistent key whose id is outside 1 .. 0x3FFFFFFF, a volatile key with an id
+ *     -> PSA_ERROR_INVALID_ARGUMENT; a lifetime whose location is not local storage
+ *     -> PSA_ERROR_NOT_SUPPORTED.
+ * A key type that cannot serve the operation's algorithm (an AES key given to psa_sign_hash)
+ * is refused by the service with PsaErrorNotPermitted, as the original service does; on that
+ * error only, the library reads the key's attributes (ListKeys) and returns
+ * PSA_ERROR_INVALID_ARGUMENT when the usage flag and the policy allowed the operation.
+ *
+ * Key policies the wire protocol cannot carry: creating a key with one returns
+ * PSA_ERROR_NOT_SUPPORTED and nothing is sent. They are: the key type PSA_KEY_TYPE_NONE, ARIA,
+ * Twisted Edwards curves, ECC families other than SECP K1/R1/R2, SECT K1/R1/R2, Brainpool P R1,
+ * FRP and Montgomery, DH groups other than RFC 7919; the algorithms PSA_ALG_ANY_HASH alone,
+ * hashes other than MD2, MD4, MD5, RIPEMD-160, SHA-1, SHA-2 and SHA-3 (SHAKE256-512 has none),
+ * the "at least this length" wildcards of MAC and AEAD (PSA_ALG_AT_LEAST_THIS_LENGTH_MAC,
+ * PSA_ALG_AEAD_WITH_AT_LEAST_THIS_LENGTH_TAG), truncated MAC lengths outside 1 .. 63, shortened
+ * AEAD tags longer than 63, PSA_ALG_RSA_PSS_ANY_SALT, EdDSA, OAEP, HMAC or a key derivation
+ * with PSA_ALG_ANY_HASH, key derivations other than HKDF, TLS 1.2 PRF and TLS 1.2 PSK-to-MS,
+ * key agreements other than FFDH and ECDH (raw or followed by one of those derivations), and
+ * any vendor or undefined value. Everything else PSA can express is carried, including unusual
+ * but valid policies: a shortened AEAD tag of length 0, a key agreement combined with a key
+ * derivation on an ECC, DH or derivation key, a signature policy with PSA_ALG_ANY_HASH.
  *
  * Errors: a Parsec PSA status 1000 + x becomes -x (1140 -> PSA_ERROR_DOES_NOT_EXIST = -140),
  * except that functions taking a key id report a key that does not exist as

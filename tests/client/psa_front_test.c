@@ -406,6 +406,16 @@ static void test_hash_random(void)
                  PSA_ERROR_INVALID_SIGNATURE);
     CHECK_STATUS(psa_hash_compare(PSA_ALG_SHA_256, (const uint8_t *)"abc", 3, abc_sha256, 0),
                  PSA_ERROR_INVALID_SIGNATURE);
+    /* Not a hash algorithm, a wildcard or an undefined hash: unsupported (Arm PSA tests). */
+    const psa_algorithm_t not_hashes[] = {PSA_ALG_CTR, PSA_ALG_ANY_HASH, 0x02FFFFFF};
+    for (size_t i = 0; i < sizeof(not_hashes) / sizeof(not_hashes[0]); i++) {
+        CHECK_STATUS(psa_hash_compute(not_hashes[i], (const uint8_t *)"abc", 3, h, sizeof(h),
+                                      &h_len),
+                     PSA_ERROR_NOT_SUPPORTED);
+        CHECK(h_len == 0);
+        CHECK_STATUS(psa_hash_compare(not_hashes[i], (const uint8_t *)"abc", 3, abc_sha256, 32),
+                     PSA_ERROR_NOT_SUPPORTED);
+    }
     CHECK_STATUS(psa_generate_random(r1, sizeof(r1)), PSA_SUCCESS);
     CHECK_STATUS(psa_generate_random(r2, sizeof(r2)), PSA_SUCCESS);
     CHECK(memcmp(r1, r2, sizeof(r1)) != 0);
