@@ -5,12 +5,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
 /* Warnings by default, where env_logger shows errors only: a service's warnings (running as
  * root, a stale socket replaced) are meant to be seen. */
-static enum log_level current = LOG_WARN;
+#define LOG_DEFAULT LOG_WARN
+static enum log_level current = LOG_DEFAULT;
 static int with_timestamp;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -38,16 +40,72 @@ int log_level_parse(const char *s)
     return -1;
 }
 
+/* Every module name here starts with this: an env_logger directive for it, or for a prefix of
+ * it, covers all of the service's logging. */
+#define LOG_CRATE "parsec"
+/* Longest RUST_LOG value read; env_logger directives are short. */
+#define LOG_ENV_MAX 1024
+
+/* The level a RUST_LOG directive gives the whole crate, -1 if none: as env_logger's longer
+ * match, it outranks the global level and the configuration's log_level. */
+static int crate_level = -1;
+
+/* One env_logger directive: "level", "target", or "target=level" (a "/filter" suffix ignored).
+ * Directives for a part of the crate (parsec::front=debug) cannot be told apart here and are
+ * skipped. */
+static void apply_directive(char *d, int *global)
+{
+    char *slash = strchr(d, '/');
+    if (slash)
+        *slash = 0;
+    d += strspn(d, " \t");
+    size_t n = strlen(d);
+    while (n > 0 && (d[n - 1] == ' ' || d[n - 1] == '\t'))
+        d[--n] = 0;
+    if (n == 0)
+        return;
+    char *eq = strchr(d, '=');
+    int l;
+    if (!eq) {
+        if ((l = log_level_parse(d)) >= 0) {
+            *global = l;
+            return;
+        }
+        l = LOG_TRACE; /* a bare target: all of its logging */
+    } else {
+        *eq = 0;
+        if ((l = log_level_parse(eq + 1)) < 0)
+            return;
+    }
+    if (*d && strncmp(LOG_CRATE, d, strlen(d)) == 0)
+        crate_level = l;
+}
+
 void log_init_from_env(void)
 {
     const char *v = getenv("PARSEC_LOG");
     if (!v)
         v = getenv("RUST_LOG");
-    if (v) {
-        int l = log_level_parse(v);
-        if (l >= 0)
-            current = (enum log_level)l;
-    }
+    char buf[LOG_ENV_MAX];
+    current = LOG_DEFAULT;
+    crate_level = -1;
+    if (!v || strlen(v) >= sizeof(buf))
+        return;
+    memcpy(buf, v, strlen(v) + 1);
+    int global = -1;
+    char *save = NULL;
+    for (char *d = strtok_r(buf, ",", &save); d; d = strtok_r(NULL, ",", &save))
+        apply_directive(d, &global);
+    if (crate_level >= 0)
+        current = (enum log_level)crate_level;
+    else if (global >= 0)
+        current = (enum log_level)global;
+}
+
+void log_set_global_level(enum log_level level)
+{
+    if (crate_level < 0)
+        current = level;
 }
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)

@@ -10,9 +10,14 @@ enum log_level log_get_level(void);
 void log_set_timestamp(int on);
 /* Parses "off", "error", "warn", "info", "debug", "trace" (any case); -1 if unknown. */
 int log_level_parse(const char *s);
-/* Initial level from RUST_LOG / PARSEC_LOG (a bare level word; module directives are
- * ignored), otherwise "warn" (env_logger would say "error": warnings are shown by default). */
+/* Initial level from PARSEC_LOG, else RUST_LOG, read as env_logger directives: "info",
+ * "parsec=debug", "warn,parsec=trace" (a directive for the whole crate outranks the global
+ * level; directives for a part of it are ignored); otherwise "warn" (env_logger would say
+ * "error": warnings are shown by default). */
 void log_init_from_env(void);
+/* Sets the global level, as the configuration's log_level does: a RUST_LOG directive for the
+ * whole crate stays in force, as with env_logger. */
+void log_set_global_level(enum log_level level);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

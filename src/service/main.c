@@ -53,8 +53,9 @@ static void usage(FILE *f)
             "SIGHUP reloads the configuration (a configuration that fails to load is logged\n"
             "and the running one keeps serving).\n"
             "Environment: RUST_LOG or PARSEC_LOG sets the log level (off, error, warn, info,\n"
-            "debug, trace; default warn) unless the configuration's log_level does;\n"
-            "NOTIFY_SOCKET, LISTEN_FDS and LISTEN_PID are honoured for systemd.\n");
+            "debug, trace, or directives such as warn,parsec=debug; default warn); the\n"
+            "configuration's log_level replaces its global level. NOTIFY_SOCKET, LISTEN_FDS\n"
+            "and LISTEN_PID are honoured for systemd.\n");
 }
 
 /* Makes a configured path absolute against the working directory at start, so that the
@@ -169,7 +170,7 @@ static void apply_logging(const struct config *cfg)
 {
     /* config_load has checked the value. */
     if (cfg->core.log_level)
-        log_set_level((enum log_level)log_level_parse(cfg->core.log_level));
+        log_set_global_level((enum log_level)log_level_parse(cfg->core.log_level));
     log_set_timestamp(cfg->core.log_timestamp);
 }
 
