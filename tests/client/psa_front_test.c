@@ -256,13 +256,13 @@ static void test_wrong_algorithm_family(void)
     CHECK_STATUS(psa_raw_key_agreement(sha, key, hash, 32, out, sizeof(out), &len),
                  PSA_ERROR_INVALID_ARGUMENT);
     /* A wildcard permits, it is never an operation's algorithm. */
-    CHECK_STATUS(psa_sign_hash(key, PSA_ALG_RSA_PSS(PSA_ALG_ANY_HASH), hash, 32, sig, sizeof(sig),
-                               &len),
-                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(
+        psa_sign_hash(key, PSA_ALG_RSA_PSS(PSA_ALG_ANY_HASH), hash, 32, sig, sizeof(sig), &len),
+        PSA_ERROR_INVALID_ARGUMENT);
     /* Signing a message needs a scheme with a specific hash. */
-    CHECK_STATUS(psa_sign_message(key, PSA_ALG_RSA_PKCS1V15_SIGN_RAW, hash, 32, sig, sizeof(sig),
-                                  &len),
-                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(
+        psa_sign_message(key, PSA_ALG_RSA_PKCS1V15_SIGN_RAW, hash, 32, sig, sizeof(sig), &len),
+        PSA_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
 
     /* PKCS#1 v1.5 encryption takes no salt. */
@@ -364,9 +364,9 @@ static void test_unusual_policies(void)
     CHECK_STATUS(psa_aead_encrypt(key, ccm0, nonce, sizeof(nonce), NULL, 0, material, 16, out,
                                   sizeof(out), &len),
                  PSA_ERROR_INVALID_ARGUMENT);
-    CHECK_STATUS(psa_aead_decrypt(key, ccm0, nonce, sizeof(nonce), NULL, 0, out, 32, out,
-                                  sizeof(out), &len),
-                 PSA_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(
+        psa_aead_decrypt(key, ccm0, nonce, sizeof(nonce), NULL, 0, out, 32, out, sizeof(out), &len),
+        PSA_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
 
     /* A derivation key whose policy is a key agreement followed by a key derivation. */
@@ -409,9 +409,9 @@ static void test_hash_random(void)
     /* Not a hash algorithm, a wildcard or an undefined hash: unsupported (Arm PSA tests). */
     const psa_algorithm_t not_hashes[] = {PSA_ALG_CTR, PSA_ALG_ANY_HASH, 0x02FFFFFF};
     for (size_t i = 0; i < sizeof(not_hashes) / sizeof(not_hashes[0]); i++) {
-        CHECK_STATUS(psa_hash_compute(not_hashes[i], (const uint8_t *)"abc", 3, h, sizeof(h),
-                                      &h_len),
-                     PSA_ERROR_NOT_SUPPORTED);
+        CHECK_STATUS(
+            psa_hash_compute(not_hashes[i], (const uint8_t *)"abc", 3, h, sizeof(h), &h_len),
+            PSA_ERROR_NOT_SUPPORTED);
         CHECK(h_len == 0);
         CHECK_STATUS(psa_hash_compare(not_hashes[i], (const uint8_t *)"abc", 3, abc_sha256, 32),
                      PSA_ERROR_NOT_SUPPORTED);

@@ -136,7 +136,8 @@ static int hash_for(struct parsec_client *c, psa_algorithm_t alg, const uint8_t 
                     size_t input_length, uint8_t hash[PSA_HASH_MAX_SIZE], size_t *hash_len)
 {
     /* sign_message_alg has checked that the scheme names a specific hash. */
-    return parsec_hash_compute(c, PSA_ALG_SIGN_GET_HASH(alg), input, input_length, hash, PSA_HASH_MAX_SIZE, hash_len);
+    return parsec_hash_compute(c, PSA_ALG_SIGN_GET_HASH(alg), input, input_length, hash,
+                               PSA_HASH_MAX_SIZE, hash_len);
 }
 
 psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
