@@ -106,7 +106,8 @@
  * AEAD tags longer than 63, PSA_ALG_RSA_PSS_ANY_SALT, EdDSA, OAEP, HMAC or a key derivation
  * with PSA_ALG_ANY_HASH, key derivations other than HKDF, TLS 1.2 PRF and TLS 1.2 PSK-to-MS,
  * key agreements other than FFDH and ECDH (raw or followed by one of those derivations), and
- * any vendor or undefined value. Everything else PSA can express is carried, including unusual
+ * any vendor or undefined value; nor Mbed TLS's enrollment algorithm
+ * (psa_set_key_enrollment_algorithm), nor domain parameters. Everything else PSA can express is carried, including unusual
  * but valid policies: a shortened AEAD tag of length 0, a key agreement combined with a key
  * derivation on an ECC, DH or derivation key, a signature policy with PSA_ALG_ANY_HASH.
  *

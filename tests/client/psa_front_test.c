@@ -379,6 +379,13 @@ static void test_unusual_policies(void)
     CHECK_STATUS(psa_get_key_attributes(key, &got), PSA_SUCCESS);
     CHECK(psa_get_key_algorithm(&got) == ka);
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
+    /* Mbed TLS's enrollment algorithm has no place on the wire: refused, nothing created. */
+    psa_key_id_t none = 0;
+    psa_set_key_enrollment_algorithm(&attr, PSA_ALG_HKDF(PSA_ALG_SHA_256));
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &none),
+                 PSA_ERROR_NOT_SUPPORTED);
+    CHECK(none == 0);
+    psa_set_key_enrollment_algorithm(&attr, PSA_ALG_NONE);
     /* The same policy on an ECC key pair. */
     psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
     psa_set_key_bits(&attr, 256);

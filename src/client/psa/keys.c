@@ -21,7 +21,11 @@ static psa_status_t to_parsec_attrs(const psa_key_attributes_t *a,
     /* Undefined usage bits are invalid attributes, as in Mbed TLS. */
     if ((psa_get_key_usage_flags(a) & ~(psa_key_usage_t)FR_USAGE_DEFINED) != 0)
         return PSA_ERROR_INVALID_ARGUMENT;
-    if (a->domain_parameters != NULL && a->domain_parameters_size != 0)
+    /* Neither domain parameters nor Mbed TLS's enrollment algorithm (a second permitted
+     * algorithm) have a place in the Parsec key attributes: dropping one would change the
+     * key's policy. */
+    if ((a->domain_parameters != NULL && a->domain_parameters_size != 0) ||
+        psa_get_key_enrollment_algorithm(a) != PSA_ALG_NONE)
         return PSA_ERROR_NOT_SUPPORTED;
     out->type = psa_get_key_type(a);
     out->bits = psa_get_key_bits(a);
