@@ -107,9 +107,10 @@
  * with PSA_ALG_ANY_HASH, key derivations other than HKDF, TLS 1.2 PRF and TLS 1.2 PSK-to-MS,
  * key agreements other than FFDH and ECDH (raw or followed by one of those derivations), and
  * any vendor or undefined value; nor Mbed TLS's enrollment algorithm
- * (psa_set_key_enrollment_algorithm), nor domain parameters. Everything else PSA can express is carried, including unusual
- * but valid policies: a shortened AEAD tag of length 0, a key agreement combined with a key
- * derivation on an ECC, DH or derivation key, a signature policy with PSA_ALG_ANY_HASH.
+ * (psa_set_key_enrollment_algorithm), nor domain parameters. Everything else PSA can express
+ * is carried, including unusual but valid policies: a shortened AEAD tag of length 0, a key
+ * agreement combined with a key derivation on an ECC, DH or derivation key, a signature policy
+ * with PSA_ALG_ANY_HASH.
  *
  * Errors: a Parsec PSA status 1000 + x becomes -x (1140 -> PSA_ERROR_DOES_NOT_EXIST = -140),
  * except that functions taking a key id report a key that does not exist as
