@@ -369,6 +369,10 @@ int main(int argc, char **argv)
     int lfd = open_listener(&d, &cfg, err, sizeof(err));
     if (lfd < 0) {
         config_free(&cfg);
+        if (d.config_path && !d.systemd_socket) {
+            size_t n = strlen(err);
+            snprintf(err + n, sizeof(err) - n, " (change socket_path in [listener])");
+        }
         start_failed(&d, 0, err);
         goto out;
     }

@@ -293,6 +293,9 @@ static void socket_path_handling(void **state)
     assert_int_equal(daemon_launch(&d, NULL), -1);
     assert_int_equal(stat(d.sock, &st), 0);
     assert_true(S_ISREG(st.st_mode));
+    /* One line says what to change in which file. */
+    assert_int_equal(daemon_log_contains(&d, "change socket_path in [listener]"), 1);
+    assert_int_equal(daemon_log_contains(&d, d.cfg), 1);
     daemon_cleanup(&d);
 }
 
