@@ -81,10 +81,14 @@
  *   - an operation's algorithm of the wrong family, or a policy wildcard (PSA_ALG_ANY_HASH
  *     inside a signature) used as an operation's algorithm -> PSA_ERROR_INVALID_ARGUMENT for
  *     psa_sign_hash, psa_verify_hash, psa_sign_message, psa_verify_message (which also need a
- *     scheme with a specific hash), psa_asymmetric_encrypt / decrypt, psa_cipher_encrypt /
- *     decrypt, psa_raw_key_agreement (a key agreement combined with a key derivation included);
- *     -> PSA_ERROR_NOT_SUPPORTED for psa_aead_encrypt / decrypt (also an "at least this tag
- *     length" wildcard) and for psa_hash_compute / compare (not a specific hash);
+ *     scheme with a specific hash), psa_cipher_encrypt / decrypt, psa_raw_key_agreement (a
+ *     key agreement combined with a key derivation included); -> PSA_ERROR_NOT_SUPPORTED for
+ *     psa_aead_encrypt / decrypt (also an "at least this tag length" wildcard) and for
+ *     psa_hash_compute / compare (not a specific hash). psa_asymmetric_encrypt / decrypt
+ *     answer as Mbed TLS does, by the key (its attributes are read with ListKeys):
+ *     PSA_ERROR_NOT_PERMITTED if its usage flag or policy refuses, else
+ *     PSA_ERROR_INVALID_ARGUMENT for an RSA key and PSA_ERROR_NOT_SUPPORTED for any other
+ *     (no asymmetric encryption exists for it);
  *   - usage flags with bits the PSA Crypto API 1.1 does not define -> PSA_ERROR_INVALID_ARGUMENT
  *     (psa_generate_key, psa_import_key); the cache flag (0x4) is defined and carried;
  *   - a NULL pointer for a length output or for the attributes, psa_import_key with no data,

@@ -265,6 +265,26 @@ static void test_wrong_algorithm_family(void)
         PSA_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(psa_destroy_key(key), PSA_SUCCESS);
 
+    /* An ECC key has no asymmetric encryption at all: not supported (Arm PSA tests). A usage
+     * refusal comes first. */
+    psa_key_attributes_t eattr = PSA_KEY_ATTRIBUTES_INIT;
+    psa_key_id_t ecc = 0;
+    psa_set_key_type(&eattr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
+    psa_set_key_bits(&eattr, 256);
+    psa_set_key_usage_flags(&eattr, PSA_KEY_USAGE_ENCRYPT);
+    psa_set_key_algorithm(&eattr, PSA_ALG_ECDSA_ANY);
+    CHECK_STATUS(psa_generate_key(&eattr, &ecc), PSA_SUCCESS);
+    CHECK_STATUS(
+        psa_asymmetric_encrypt(ecc, PSA_ALG_ECDSA_ANY, hash, 32, NULL, 0, out, sizeof(out), &len),
+        PSA_ERROR_NOT_SUPPORTED);
+    CHECK_STATUS(
+        psa_asymmetric_decrypt(ecc, PSA_ALG_ECDSA_ANY, hash, 32, NULL, 0, out, sizeof(out), &len),
+        PSA_ERROR_NOT_PERMITTED);
+    CHECK_STATUS(psa_destroy_key(ecc), PSA_SUCCESS);
+    CHECK_STATUS(
+        psa_asymmetric_encrypt(ecc, PSA_ALG_ECDSA_ANY, hash, 32, NULL, 0, out, sizeof(out), &len),
+        PSA_ERROR_INVALID_HANDLE);
+
     /* PKCS#1 v1.5 encryption takes no salt. */
     psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT);
     psa_set_key_algorithm(&attr, PSA_ALG_RSA_PKCS1V15_CRYPT);
@@ -382,8 +402,7 @@ static void test_unusual_policies(void)
     /* Mbed TLS's enrollment algorithm has no place on the wire: refused, nothing created. */
     psa_key_id_t none = 0;
     psa_set_key_enrollment_algorithm(&attr, PSA_ALG_HKDF(PSA_ALG_SHA_256));
-    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &none),
-                 PSA_ERROR_NOT_SUPPORTED);
+    CHECK_STATUS(psa_import_key(&attr, material, sizeof(material), &none), PSA_ERROR_NOT_SUPPORTED);
     CHECK(none == 0);
     psa_set_key_enrollment_algorithm(&attr, PSA_ALG_NONE);
     /* The same policy on an ECC key pair. */
