@@ -221,8 +221,7 @@ fail:
 int fst_dir(const char *what, const char *path, mode_t create_mode, char **canon, char *err,
             size_t err_len)
 {
-    struct walk w = {.what = what, .path = path, .euid = geteuid(), .err = err,
-                     .err_len = err_len};
+    struct walk w = {.what = what, .path = path, .euid = geteuid(), .err = err, .err_len = err_len};
     char cwd[PATH_MAX];
     int n;
 

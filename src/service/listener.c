@@ -111,7 +111,8 @@ int listener_from_systemd(char *err, size_t err_len)
     }
     int fd = SDN_LISTEN_FDS_START;
     if (!sdn_is_listening_unix_stream(fd)) {
-        snprintf(err, err_len, "socket activation: fd %d is not a listening Unix stream socket", fd);
+        snprintf(err, err_len, "socket activation: fd %d is not a listening Unix stream socket",
+                 fd);
         return -1;
     }
     int fl = fcntl(fd, F_GETFL);

@@ -134,8 +134,9 @@ static int load_config(struct daemon_state *d, struct config *cfg, char *err, si
             return -1;
     } else {
         if (!d->state_dir) {
-            snprintf(err, err_len, "no state folder for the embedded defaults: set "
-                                   "PARSEC_STATE_DIR (or HOME), or use a configuration file");
+            snprintf(err, err_len,
+                     "no state folder for the embedded defaults: set "
+                     "PARSEC_STATE_DIR (or HOME), or use a configuration file");
             return -1;
         }
         int fd = fst_dir("state folder", d->state_dir, 0700, NULL, err, err_len);

@@ -103,14 +103,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static int test_setup(void **state)
-{
-    (void)state;
-    if (!usable)
-        skip();
-    return 0;
-}
-
 static int test_teardown(void **state)
 {
     (void)state;
@@ -149,8 +141,7 @@ static unsigned mode_of(const char *p)
 }
 
 /* A configuration file readable by A. key_store NULL: none (the working directory). */
-static const char *config(const char *rel, const char *sock, const char *db,
-                          const char *key_store)
+static const char *config(const char *rel, const char *sock, const char *db, const char *key_store)
 {
     const char *p = in_base(rel);
     FILE *f = fopen(p, "w");
@@ -300,6 +291,8 @@ static int ping_as(const struct user *who, const char *path)
 static void no_fallback_into_tmp(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *cwd = folder("tmp-a", &A, 0700);
     char trap[64];
     snprintf(trap, sizeof(trap), "/tmp/parsec-%u", (unsigned)A.uid);
@@ -319,6 +312,8 @@ static void no_fallback_into_tmp(void **state)
 static void state_folder_of_another_user(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *cwd = folder("state-a", &A, 0700);
     folder("state-b", &B, 0777);
     const char *theirs = folder("state-b/parsec", &B, 0777);
@@ -342,6 +337,8 @@ static void state_folder_of_another_user(void **state)
 static void socket_folder_of_another_user(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *cwd = folder("sock-a", &A, 0700);
     folder("sock-b", &B, 0777);
     char sock[BUF], db[BUF], keys[BUF];
@@ -377,6 +374,8 @@ static void socket_folder_of_another_user(void **state)
 static void socket_mode_without_chmod_by_name(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *dir = folder("bind-a", &A, 0755);
     const char *run = folder("bind-a/run", &A, 0755);
     char sock[BUF], db[BUF], keys[BUF], secret[BUF], fifo[BUF], link[BUF];
@@ -395,8 +394,12 @@ static void socket_mode_without_chmod_by_name(void **state)
     const char *cfg = config("bind-a.toml", sock, db, keys);
     char pause_env[PATH_MAX + 32];
     snprintf(pause_env, sizeof(pause_env), "PARSEC_TEST_BIND_PAUSE=%s", fifo);
-    const char *envs[] = {"LD_PRELOAD=" BIND_PAUSE_LIB, pause_env,
-                          "ASAN_OPTIONS=verify_asan_link_order=0", NULL};
+    /* A sanitized daemon would refuse a library preloaded before its runtime. */
+    char asan[512];
+    const char *outer = getenv("ASAN_OPTIONS");
+    snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0", outer ? outer : "",
+             outer && *outer ? ":" : "");
+    const char *envs[] = {"LD_PRELOAD=" BIND_PAUSE_LIB, pause_env, asan, NULL};
     start(&A, dir, cfg, envs);
 
     /* The daemon holds right after bind until it can read a byte from the FIFO. */
@@ -430,6 +433,8 @@ static void socket_mode_without_chmod_by_name(void **state)
 static void working_directory_not_chmodded(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *cwd = folder("cwd-a", &A, 0755);
     char sock[BUF], db[BUF];
     snprintf(sock, sizeof(sock), "%s/parsec.sock", cwd);
@@ -464,6 +469,8 @@ static void working_directory_not_chmodded(void **state)
 static void created_socket_folder_reachable(void **state)
 {
     (void)state;
+    if (!usable)
+        skip();
     const char *dir = folder("pub-a", &A, 0755);
     char sock[BUF], db[BUF], keys[BUF], run[BUF / 2];
     snprintf(run, sizeof(run), "%s/run/parsec", dir);
@@ -485,17 +492,12 @@ static void created_socket_folder_reachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(no_fallback_into_tmp, test_setup, test_teardown),
-        cmocka_unit_test_setup_teardown(state_folder_of_another_user, test_setup,
-                                        test_teardown),
-        cmocka_unit_test_setup_teardown(socket_folder_of_another_user, test_setup,
-                                        test_teardown),
-        cmocka_unit_test_setup_teardown(socket_mode_without_chmod_by_name, test_setup,
-                                        test_teardown),
-        cmocka_unit_test_setup_teardown(working_directory_not_chmodded, test_setup,
-                                        test_teardown),
-        cmocka_unit_test_setup_teardown(created_socket_folder_reachable, test_setup,
-                                        test_teardown),
+        cmocka_unit_test_teardown(no_fallback_into_tmp, test_teardown),
+        cmocka_unit_test_teardown(state_folder_of_another_user, test_teardown),
+        cmocka_unit_test_teardown(socket_folder_of_another_user, test_teardown),
+        cmocka_unit_test_teardown(socket_mode_without_chmod_by_name, test_teardown),
+        cmocka_unit_test_teardown(working_directory_not_chmodded, test_teardown),
+        cmocka_unit_test_teardown(created_socket_folder_reachable, test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

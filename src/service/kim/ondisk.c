@@ -828,8 +828,8 @@ int kim_ondisk_open(const char *root, uint8_t default_auth, void **out, char *er
     s->default_auth = default_auth;
     /* The folder is created private; one that existed keeps its mode, as long as no other
      * user can change it. */
-    s->root_fd = fst_dir("on-disk key info manager: mappings folder", root, DIR_MODE, NULL, err,
-                         err_len);
+    s->root_fd =
+        fst_dir("on-disk key info manager: mappings folder", root, DIR_MODE, NULL, err, err_len);
     if (s->root_fd < 0)
         goto out;
     if ((mkdirat(s->root_fd, INTERNAL_DIR, DIR_MODE) != 0 && errno != EEXIST) ||

@@ -348,8 +348,8 @@ int kim_sqlite_open(const char *db_path, void **out, char *err, size_t err_len)
     /* The folder is created private; one that existed keeps its mode, as long as no other
      * user can change it (or the file in it). */
     const char *slash = strrchr(db_path, '/');
-    char *dir = slash ? strndup(db_path, slash == db_path ? 1 : (size_t)(slash - db_path))
-                      : strdup(".");
+    char *dir =
+        slash ? strndup(db_path, slash == db_path ? 1 : (size_t)(slash - db_path)) : strdup(".");
     if (dir == NULL) {
         snprintf(err, err_len, "out of memory");
         rc = PSC_PSA_INSUFFICIENT_MEMORY;
