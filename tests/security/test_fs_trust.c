@@ -489,6 +489,62 @@ static void created_socket_folder_reachable(void **state)
     stop();
 }
 
+/* The documented layout: the socket folder is the service user's, 0750 with the clients'
+ * group, below root's folders. It is accepted as it is. */
+static void documented_layout_accepted(void **state)
+{
+    (void)state;
+    if (!usable)
+        skip();
+    const char *lib = folder("var-lib-parsec", &A, 0700);
+    const char *run = folder("run-parsec", &A, 0750);
+    assert_int_equal(chown(run, A.uid, B.gid), 0);
+    assert_int_equal(chmod(run, 0750), 0);
+    char sock[BUF], db[BUF];
+    snprintf(sock, sizeof(sock), "%s/parsec.sock", run);
+    snprintf(db, sizeof(db), "%s/kim-mappings/sqlite/db.sqlite3", lib);
+    const char *cfg = config("layout.toml", sock, db, NULL);
+    start(&A, lib, cfg, NULL);
+    expect_ready();
+    assert_int_equal(mode_of(run), 0750);
+    assert_int_equal(mode_of(lib), 0700);
+    assert_int_equal(ping_as(&B, sock), 0);
+    stop();
+}
+
+/* A reload that moves the socket into a folder another user can write is refused like a
+ * start; the running socket keeps serving. */
+static void reload_into_untrusted_folder(void **state)
+{
+    (void)state;
+    if (!usable)
+        skip();
+    const char *dir = folder("reload-a", &A, 0755);
+    folder("reload-b", &B, 0777);
+    char sock[BUF], sock2[BUF], db[BUF];
+    snprintf(sock, sizeof(sock), "%s/parsec.sock", dir);
+    snprintf(sock2, sizeof(sock2), "%s/parsec.sock", in_base("reload-b"));
+    snprintf(db, sizeof(db), "%s/kim/db.sqlite3", dir);
+    const char *cfg = config("reload.toml", sock, db, NULL);
+    start(&A, dir, cfg, NULL);
+    expect_ready();
+    config("reload.toml", sock2, db, NULL);
+    kill(cur.pid, SIGHUP);
+    int i;
+    for (i = 0; i < WAIT_STEPS && !log_has("configuration reload failed"); i++) {
+        assert_false(log_has("Parsec configuration reloaded."));
+        usleep(10000);
+    }
+    if (i == WAIT_STEPS) {
+        show_log();
+        fail_msg("the reload was neither refused nor done");
+    }
+    assert_true(log_has("socket folder"));
+    assert_int_equal(access(sock2, F_OK), -1);
+    assert_int_equal(ping_as(&A, sock), 0);
+    stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +554,8 @@ int main(void)
         cmocka_unit_test_teardown(socket_mode_without_chmod_by_name, test_teardown),
         cmocka_unit_test_teardown(working_directory_not_chmodded, test_teardown),
         cmocka_unit_test_teardown(created_socket_folder_reachable, test_teardown),
+        cmocka_unit_test_teardown(documented_layout_accepted, test_teardown),
+        cmocka_unit_test_teardown(reload_into_untrusted_folder, test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
