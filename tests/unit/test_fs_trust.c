@@ -8,10 +8,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -212,6 +214,33 @@ static void other_users(void **state)
     assert_int_equal(access(at(t, "theirs/new"), F_OK), -1);
 }
 
+/* An ACL giving another user write access shows in the group bits (they become the ACL's
+ * mask, which bounds every named entry): refused like a group-writable folder. */
+static void acl_write_is_refused(void **state)
+{
+    struct t *t = *state;
+    /* system.posix_acl_access, version 2: user::rwx user:OTHER_UID:rwx group::--- mask::rwx
+     * other::--- (tag, permissions, id; little-endian). */
+    /* clang-format off */
+    static const uint8_t acl[] = {
+        2, 0, 0, 0,                                                    /* version */
+        0x01, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,                         /* user:: */
+        0x02, 0, 7, 0, OTHER_UID & 0xff, (OTHER_UID >> 8) & 0xff, 0, 0, /* user:OTHER_UID: */
+        0x04, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,                         /* group:: */
+        0x10, 0, 7, 0, 0xff, 0xff, 0xff, 0xff,                         /* mask:: */
+        0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,                         /* other:: */
+    };
+    /* clang-format on */
+    assert_int_equal(mkdir(at(t, "acl"), 0700), 0);
+    if (setxattr(at(t, "acl"), "system.posix_acl_access", acl, sizeof(acl), 0) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOTSUP)
+            skip();
+        fail_msg("setxattr: %s", strerror(errno));
+    }
+    assert_int_equal(mode_of(at(t, "acl")), 0770);
+    refused(at(t, "acl"), 0700, "can be written by other users (mode 0770)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(symbolic_links, setup, teardown),
         cmocka_unit_test_setup_teardown(relative_and_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(other_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(acl_write_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
