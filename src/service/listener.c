@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,64 +12,88 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "service/fs_trust.h"
 #include "service/sdnotify.h"
 
 static const char *const MOD = "parsec::listener";
 
-/* Creates every missing folder above path (like mkdir -p on its dirname). */
-static int make_parent(const char *path, char *err, size_t err_len)
-{
-    char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, err_len, "cannot create folder %s: %s", buf, strerror(errno));
-            return -1;
-        }
-        *p = '/';
-    }
-    return 0;
-}
+/* Folders the service creates for its socket: the clients of other users must traverse them. */
+#define SOCKET_DIR_MODE 0755
 
 int listener_create(const char *path, char *err, size_t err_len)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char dir[sizeof(sa.sun_path)], *canon = NULL;
+    int dfd = -1, fd = -1;
     size_t len = strlen(path);
     if (len >= sizeof(sa.sun_path)) {
         snprintf(err, err_len, "socket path too long (%zu bytes, at most %zu): %s", len,
                  sizeof(sa.sun_path) - 1, path);
         return -1;
     }
-    memcpy(sa.sun_path, path, len + 1);
-    if (make_parent(path, err, err_len) != 0)
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    const char *name = slash ? path + (slash - dir) + 1 : path;
+    if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        snprintf(err, err_len, "socket path %s does not name a file", path);
         return -1;
+    }
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    /* Whoever can write the folder can replace the socket and receive the clients' requests,
+     * keys included. Once the folder is trusted, names in it are stable. */
+    dfd = fst_dir("socket folder", dir, SOCKET_DIR_MODE, &canon, err, err_len);
+    if (dfd < 0)
+        goto fail;
+    if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s",
+                         strcmp(canon, "/") == 0 ? "" : canon, name) >= sizeof(sa.sun_path)) {
+        snprintf(err, err_len, "socket path too long once its links are followed: %s/%s", canon,
+                 name);
+        goto fail;
+    }
     struct stat st;
-    if (lstat(path, &st) == 0) {
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             snprintf(err, err_len, "%s exists and is not a socket: not removing it", path);
-            return -1;
+            goto fail;
         }
         log_warn(MOD, "removing the existing socket %s", path);
-        if (unlink(path) != 0) {
+        if (unlinkat(dfd, name, 0) != 0) {
             snprintf(err, err_len, "cannot remove %s: %s", path, strerror(errno));
-            return -1;
+            goto fail;
         }
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, err_len, "socket: %s", strerror(errno));
-        return -1;
+        goto fail;
     }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0666) != 0 ||
-        listen(fd, SOMAXCONN) != 0) {
-        snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
+    /* Every user may connect (authentication tells them apart): the file is created 0666, so
+     * no chmod by name follows that a link swapped in could redirect. The umask is the
+     * process's, but no other thread creates files while a listener is made: at start-up
+     * there is none, at a reload every request has drained. */
+    mode_t mask = umask(0111);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    int e = errno;
+    umask(mask);
+    if (rc != 0 || listen(fd, SOMAXCONN) != 0) {
+        snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(rc != 0 ? e : errno));
+        goto fail;
     }
+    close(dfd);
+    free(canon);
     return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    free(canon);
+    return -1;
 }
 
 int listener_from_systemd(char *err, size_t err_len)
@@ -86,7 +111,8 @@ int listener_from_systemd(char *err, size_t err_len)
     }
     int fd = SDN_LISTEN_FDS_START;
     if (!sdn_is_listening_unix_stream(fd)) {
-        snprintf(err, err_len, "socket activation: fd %d is not a listening Unix stream socket", fd);
+        snprintf(err, err_len, "socket activation: fd %d is not a listening Unix stream socket",
+                 fd);
         return -1;
     }
     int fl = fcntl(fd, F_GETFL);

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "service/config.h"
+#include "service/fs_trust.h"
 #include "service/listener.h"
 #include "service/sdnotify.h"
 #include "service/server.h"
@@ -45,7 +46,9 @@ static void usage(FILE *f)
             "                     that file does not exist the service runs on its embedded\n"
             "                     defaults: software provider, SQLite key mappings, Unix peer\n"
             "                     credentials, all state in $PARSEC_STATE_DIR, else\n"
-            "                     $XDG_STATE_HOME/parsec, else ~/.local/state/parsec)\n"
+            "                     $XDG_STATE_HOME/parsec, else ~/.local/state/parsec; the\n"
+            "                     folder must be the service user's and not writable by\n"
+            "                     others)\n"
             "  -h, --help         print this help and exit\n"
             "  -V, --version      print the version and exit\n"
             "\n"
@@ -99,6 +102,8 @@ static int fix_paths(struct config *cfg, char *err, size_t err_len)
     return rc;
 }
 
+/* The embedded defaults' state folder; NULL when the environment names none. There is no
+ * fallback into a shared folder such as /tmp, where another user could create it first. */
 static char *state_dir_default(void)
 {
     const char *v = getenv("PARSEC_STATE_DIR");
@@ -109,27 +114,7 @@ static char *state_dir_default(void)
         (void)!asprintf(&d, "%s/parsec", v);
     else if ((v = getenv("HOME")) && *v)
         (void)!asprintf(&d, "%s/.local/state/parsec", v);
-    else
-        (void)!asprintf(&d, "/tmp/parsec-%u", (unsigned)getuid());
     return d;
-}
-
-static int mkdirs(const char *path, mode_t mode)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return -1;
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, mode) != 0 && errno != EEXIST)
-                return -1;
-            *p = c;
-            if (!c)
-                return 0;
-        }
-    }
 }
 
 /* Reads the configuration the daemon runs on: the file, or the embedded defaults. */
@@ -150,10 +135,16 @@ static int load_config(struct daemon_state *d, struct config *cfg, char *err, si
         if (rc != 0)
             return -1;
     } else {
-        if (mkdirs(d->state_dir, 0700) != 0) {
-            snprintf(err, err_len, "cannot create %s: %s", d->state_dir, strerror(errno));
+        if (!d->state_dir) {
+            snprintf(err, err_len,
+                     "no state folder for the embedded defaults: set "
+                     "PARSEC_STATE_DIR (or HOME), or use a configuration file");
             return -1;
         }
+        int fd = fst_dir("state folder", d->state_dir, 0700, NULL, err, err_len);
+        if (fd < 0)
+            return -1;
+        close(fd);
         if (config_embedded(d->state_dir, cfg) != 0) {
             snprintf(err, err_len, "out of memory");
             return -1;

@@ -1001,13 +1001,21 @@ static void test_ondisk_layout_and_modes(void **state)
     snprintf(path, sizeof(path), "%s/cGFyc2VjLXRvb2w=/1", t->path);
     assert_true(file_exists(path));
 
-    /* Existing folders are made private again at start-up. */
+    /* The folders inside the store are the service's and are made private again at
+     * start-up; the store itself keeps the mode it was given, as long as only the service's
+     * user can write it, and is refused otherwise. */
     chmod(t->path, 0755);
     snprintf(path, sizeof(path), "%s/parsec", t->path);
     chmod(path, 0755);
     open_ok(t, PSC_AUTH_DIRECT);
-    assert_int_equal(mode_of(t->path), 0700);
+    assert_int_equal(mode_of(t->path), 0755);
     assert_int_equal(mode_of(path), 0700);
+    kim_close(t->kim);
+    t->kim = NULL;
+    chmod(t->path, 0777);
+    open_fails(t, "can be written by other users (mode 0777)");
+    assert_int_equal(mode_of(t->path), 0777);
+    chmod(t->path, 0700);
 }
 
 /* The e2e fake_mappings tree of the original project. */

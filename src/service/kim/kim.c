@@ -56,54 +56,6 @@ int kim_name_valid(const uint8_t *s, size_t len)
     return memchr(s, '\0', len) == NULL && utf8_valid(s, len);
 }
 
-int kim_mkdirs(const char *path, int parent_only)
-{
-    size_t len = strlen(path);
-    char *p = malloc(len + 1);
-    struct stat sb;
-    int rc = -1, saved;
-
-    if (p == NULL)
-        return -1;
-    memcpy(p, path, len + 1);
-    if (parent_only) {
-        char *slash = strrchr(p, '/');
-        if (slash == NULL) {
-            rc = 0; /* a bare file name lives in the working directory */
-            goto out;
-        }
-        *slash = '\0';
-    }
-    if (p[0] == '\0') {
-        rc = 0; /* the root itself */
-        goto out;
-    }
-    /* Each prefix ending before a '/' and then the whole path, skipping the root. */
-    for (char *c = p + 1;; c++) {
-        if (*c != '/' && *c != '\0')
-            continue;
-        char keep = *c;
-        *c = '\0';
-        if (p[0] != '\0' && mkdir(p, 0700) != 0) {
-            if (errno != EEXIST || stat(p, &sb) != 0)
-                goto out;
-            if (!S_ISDIR(sb.st_mode)) {
-                errno = ENOTDIR;
-                goto out;
-            }
-        }
-        *c = keep;
-        if (keep == '\0')
-            break;
-    }
-    rc = 0;
-out:
-    saved = errno;
-    free(p);
-    errno = saved;
-    return rc;
-}
-
 int kim_list_add(struct kim_list *l, const char *app, uint8_t auth, uint8_t provider_id,
                  const char *provider_uuid, const char *provider_name, const char *key_name,
                  struct kim_info *info)

@@ -62,8 +62,4 @@ int kim_provider_id_of_uuid(const char *uuid);
 /* Whether s[0..len) can be a name: well-formed UTF-8 without NUL (names are C strings here). */
 int kim_name_valid(const uint8_t *s, size_t len);
 
-/* Creates every missing directory of path (not its last component when parent_only) with
- * mode 0700. Returns 0 or -1 with errno set. */
-int kim_mkdirs(const char *path, int parent_only);
-
 #endif

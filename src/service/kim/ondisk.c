@@ -28,6 +28,7 @@
 
 #include "common/base64.h"
 #include "common/log.h"
+#include "service/fs_trust.h"
 #include "service/kim/bincode.h"
 #include "service/kim/kim_int.h"
 #include "wire/opcode.h"
@@ -825,17 +826,12 @@ int kim_ondisk_open(const char *root, uint8_t default_auth, void **out, char *er
     }
     s->root_fd = -1;
     s->default_auth = default_auth;
-    if (kim_mkdirs(root, 0) != 0) {
-        snprintf(err, err_len, "on-disk key info manager: cannot create %s: %s", root,
-                 strerror(errno));
+    /* The folder is created private; one that existed keeps its mode, as long as no other
+     * user can change it. */
+    s->root_fd =
+        fst_dir("on-disk key info manager: mappings folder", root, DIR_MODE, NULL, err, err_len);
+    if (s->root_fd < 0)
         goto out;
-    }
-    s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->root_fd < 0) {
-        snprintf(err, err_len, "on-disk key info manager: cannot open %s: %s", root,
-                 strerror(errno));
-        goto out;
-    }
     if ((mkdirat(s->root_fd, INTERNAL_DIR, DIR_MODE) != 0 && errno != EEXIST) ||
         fchmodat(s->root_fd, INTERNAL_DIR, DIR_MODE, 0) != 0) {
         snprintf(err, err_len, "on-disk key info manager: cannot create %s/%s: %s", root,
@@ -844,11 +840,6 @@ int kim_ondisk_open(const char *root, uint8_t default_auth, void **out, char *er
     }
     if (check_internal(s, err, err_len) != 0 || check_tree(s, &count, err, err_len) != 0)
         goto out;
-    if (fchmod(s->root_fd, DIR_MODE) != 0) {
-        snprintf(err, err_len, "on-disk key info manager: cannot chmod %s: %s", root,
-                 strerror(errno));
-        goto out;
-    }
     log_info(KIM_LOG, "on-disk key info manager: %zu mapping files in %s", count, root);
     *out = s;
     s = NULL;

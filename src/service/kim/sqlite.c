@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "service/fs_trust.h"
 #include "service/kim/bincode.h"
 #include "service/kim/kim_int.h"
 #include "wire/opcode.h"
@@ -344,11 +345,21 @@ int kim_sqlite_open(const char *db_path, void **out, char *err, size_t err_len)
         rc = PSC_PSA_INSUFFICIENT_MEMORY;
         goto out;
     }
-    if (kim_mkdirs(db_path, 1) != 0) {
-        snprintf(err, err_len, "SQLite key info manager: cannot create the folder of %s: %s",
-                 db_path, strerror(errno));
+    /* The folder is created private; one that existed keeps its mode, as long as no other
+     * user can change it (or the file in it). */
+    const char *slash = strrchr(db_path, '/');
+    char *dir =
+        slash ? strndup(db_path, slash == db_path ? 1 : (size_t)(slash - db_path)) : strdup(".");
+    if (dir == NULL) {
+        snprintf(err, err_len, "out of memory");
+        rc = PSC_PSA_INSUFFICIENT_MEMORY;
         goto out;
     }
+    fd = fst_dir("SQLite key info manager: database folder", dir, 0700, NULL, err, err_len);
+    free(dir);
+    if (fd < 0)
+        goto out;
+    close(fd);
     /* Create a new file 0600 from the start: SQLite would use 0644 until the chmod below. */
     fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {

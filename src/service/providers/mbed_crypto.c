@@ -51,6 +51,7 @@
 #include "common/log.h"
 #include "psa/convert.h"
 #include "psa/policy.h"
+#include "service/fs_trust.h"
 #include "service/kim/kim.h"
 #include "wire/status.h"
 
@@ -810,43 +811,6 @@ static int op_can_do_crypto(struct psc_provider *p, const struct psc_app *app,
 
 /* ---- start-up ------------------------------------------------------------------------- */
 
-/* mkdir -p with mode 0700 for every folder it creates. */
-static int mkdir_private(const char *path, char *err, size_t err_len)
-{
-    if (!*path) {
-        snprintf(err, err_len, "the key store path is empty");
-        return -1;
-    }
-    char *buf = strdup(path);
-    int rc = -1;
-    if (!buf) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
-    for (char *s = buf + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, err_len, "cannot create key store folder %s: %s", buf, strerror(errno));
-            goto out;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, err_len, "key store %s is not a folder", path);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(buf);
-    return rc;
-}
-
 /* The key store as an absolute path: a relative one, or none, is taken from the directory the
  * process started in (remembered at the first start), so that restarting the provider after it
  * moved into its store never lands in a store inside the store. Returns a malloc'd path. */
@@ -896,15 +860,16 @@ static int backend_acquire(const char *store, char *err, size_t err_len)
         rc = 0;
         goto out;
     }
-    /* Mbed TLS writes its key files, unencrypted, into the working directory: a configured
-     * store is made private to the service, even if it existed before. */
-    if (store && (mkdir_private(abs, err, err_len) != 0 || chmod(abs, 0700) != 0)) {
-        if (err_len && !err[0])
-            snprintf(err, err_len, "cannot make key store %s private: %s", abs, strerror(errno));
+    /* Mbed TLS writes its key files, unencrypted, into the working directory: the store must
+     * be the service's alone. A configured one is created private if missing; one that
+     * existed (the working directory by default) keeps its mode or is refused. */
+    int dfd = fst_dir("key store", abs, store ? 0700 : 0, NULL, err, err_len);
+    if (dfd < 0)
         goto out;
-    }
-    if (chdir(abs) != 0) {
-        snprintf(err, err_len, "cannot enter key store %s: %s", abs, strerror(errno));
+    int entered = fchdir(dfd) == 0 ? 0 : errno;
+    close(dfd);
+    if (entered != 0) {
+        snprintf(err, err_len, "cannot enter key store %s: %s", abs, strerror(entered));
         goto out;
     }
     psa_status_t st = psa_crypto_init();
