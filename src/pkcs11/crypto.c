@@ -196,8 +196,9 @@ void p11_mechs_load(struct p11_slot *sl)
                   PSA_ALG_RSA_OAEP(PSA_ALG_SHA_256), enc_use);
 
     {
-        CK_FLAGS sv = (sign ? CKF_SIGN : 0) | (verify ? CKF_VERIFY : 0);
-        CK_FLAGS ed = (enc ? CKF_ENCRYPT : 0) | (dec ? CKF_DECRYPT : 0);
+        /* CKF_HW: performed by the provider behind the service, not in the module. */
+        CK_FLAGS sv = (sign ? CKF_SIGN | CKF_HW : 0) | (verify ? CKF_VERIFY | CKF_HW : 0);
+        CK_FLAGS ed = (enc ? CKF_ENCRYPT | CKF_HW : 0) | (dec ? CKF_DECRYPT | CKF_HW : 0);
         for (size_t i = 0; i < N_MECHS; i++) {
             const struct mech_def *d = &g_mechs[i];
             switch (d->kind) {
@@ -223,10 +224,10 @@ void p11_mechs_load(struct p11_slot *sl)
                 mech_add(sl, d->mech, 0, 0, CKF_DIGEST);
                 break;
             case MK_KEYGEN_RSA:
-                mech_add(sl, d->mech, rsa_min, rsa_max, gen ? CKF_GENERATE_KEY_PAIR : 0);
+                mech_add(sl, d->mech, rsa_min, rsa_max, gen ? CKF_GENERATE_KEY_PAIR | CKF_HW : 0);
                 break;
             case MK_KEYGEN_EC:
-                mech_add(sl, d->mech, ec_min, ec_max, gen ? CKF_GENERATE_KEY_PAIR | ec_flags : 0);
+                mech_add(sl, d->mech, ec_min, ec_max, gen ? CKF_GENERATE_KEY_PAIR | CKF_HW | ec_flags : 0);
                 break;
             }
         }
