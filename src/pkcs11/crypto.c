@@ -301,7 +301,7 @@ static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJ
         return CKR_KEY_TYPE_INCONSISTENT;
     if ((d->kind == MK_ECDSA || d->kind == MK_ECDSA_HASH) ? !p11_key_is_ec(k) : !p11_key_is_rsa(k))
         return CKR_KEY_TYPE_INCONSISTENT;
-    if (sig != (d->kind != MK_OAEP) || (!sig && d->kind != MK_RSA_PKCS && d->kind != MK_OAEP))
+    if (sig ? d->kind == MK_OAEP : (d->kind != MK_RSA_PKCS && d->kind != MK_OAEP))
         return CKR_MECHANISM_INVALID;
     if (d->hash != 0)
         h = hash_by_ckm(d->hash);
