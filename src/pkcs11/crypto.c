@@ -19,18 +19,43 @@ struct hash_def {
 };
 
 static const struct hash_def g_hashes[] = {
-    {CKM_SHA_1, CKG_MGF1_SHA1, MBEDTLS_MD_SHA1, PSA_ALG_SHA_1, 20, 15,
+    {CKM_SHA_1,
+     CKG_MGF1_SHA1,
+     MBEDTLS_MD_SHA1,
+     PSA_ALG_SHA_1,
+     20,
+     15,
      {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
-    {CKM_SHA224, CKG_MGF1_SHA224, MBEDTLS_MD_SHA224, PSA_ALG_SHA_224, 28, 19,
+    {CKM_SHA224,
+     CKG_MGF1_SHA224,
+     MBEDTLS_MD_SHA224,
+     PSA_ALG_SHA_224,
+     28,
+     19,
      {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
       0x05, 0x00, 0x04, 0x1c}},
-    {CKM_SHA256, CKG_MGF1_SHA256, MBEDTLS_MD_SHA256, PSA_ALG_SHA_256, 32, 19,
+    {CKM_SHA256,
+     CKG_MGF1_SHA256,
+     MBEDTLS_MD_SHA256,
+     PSA_ALG_SHA_256,
+     32,
+     19,
      {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
       0x05, 0x00, 0x04, 0x20}},
-    {CKM_SHA384, CKG_MGF1_SHA384, MBEDTLS_MD_SHA384, PSA_ALG_SHA_384, 48, 19,
+    {CKM_SHA384,
+     CKG_MGF1_SHA384,
+     MBEDTLS_MD_SHA384,
+     PSA_ALG_SHA_384,
+     48,
+     19,
      {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
       0x05, 0x00, 0x04, 0x30}},
-    {CKM_SHA512, CKG_MGF1_SHA512, MBEDTLS_MD_SHA512, PSA_ALG_SHA_512, 64, 19,
+    {CKM_SHA512,
+     CKG_MGF1_SHA512,
+     MBEDTLS_MD_SHA512,
+     PSA_ALG_SHA_512,
+     64,
+     19,
      {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
       0x05, 0x00, 0x04, 0x40}},
 };
@@ -207,8 +232,7 @@ void p11_mechs_load(struct p11_slot *sl)
                 mech_add(sl, d->mech, ec_min, ec_max, ecdsa && sv ? sv | ec_flags : 0);
                 break;
             case MK_RSA_PKCS:
-                mech_add(sl, d->mech, rsa_min, rsa_max,
-                         (pkcs ? sv : 0) | (crypt ? ed : 0));
+                mech_add(sl, d->mech, rsa_min, rsa_max, (pkcs ? sv : 0) | (crypt ? ed : 0));
                 break;
             case MK_RSA_HASH:
                 mech_add(sl, d->mech, rsa_min, rsa_max, pkcs ? sv : 0);
@@ -227,7 +251,8 @@ void p11_mechs_load(struct p11_slot *sl)
                 mech_add(sl, d->mech, rsa_min, rsa_max, gen ? CKF_GENERATE_KEY_PAIR | CKF_HW : 0);
                 break;
             case MK_KEYGEN_EC:
-                mech_add(sl, d->mech, ec_min, ec_max, gen ? CKF_GENERATE_KEY_PAIR | CKF_HW | ec_flags : 0);
+                mech_add(sl, d->mech, ec_min, ec_max,
+                         gen ? CKF_GENERATE_KEY_PAIR | CKF_HW | ec_flags : 0);
                 break;
             }
         }
@@ -311,10 +336,10 @@ static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJ
         return CKR_MECHANISM_PARAM_INVALID;
 
     pol = k->attr.alg;
-    need = kind == OP_SIGN     ? PSA_KEY_USAGE_SIGN_HASH
-           : kind == OP_VERIFY ? PSA_KEY_USAGE_VERIFY_HASH
+    need = kind == OP_SIGN      ? PSA_KEY_USAGE_SIGN_HASH
+           : kind == OP_VERIFY  ? PSA_KEY_USAGE_VERIFY_HASH
            : kind == OP_ENCRYPT ? PSA_KEY_USAGE_ENCRYPT
-                               : PSA_KEY_USAGE_DECRYPT;
+                                : PSA_KEY_USAGE_DECRYPT;
     if (!(k->attr.usage & need))
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
     switch (d->kind) {
@@ -472,8 +497,8 @@ static CK_RV op_sign(struct p11_session *s, struct p11_op *op, const uint8_t *in
         return rv;
     if ((rv = op_raw_alg(op, v, v_len, &alg, &skip)) != CKR_OK)
         return rv;
-    rc = parsec_sign_hash(s->slot->client, op->key_name, alg, v + skip, v_len - skip, sig,
-                          *sig_len, &out);
+    rc = parsec_sign_hash(s->slot->client, op->key_name, alg, v + skip, v_len - skip, sig, *sig_len,
+                          &out);
     if (rc != PARSEC_SUCCESS)
         return p11_rv(rc) == CKR_BUFFER_TOO_SMALL ? CKR_FUNCTION_FAILED : p11_rv(rc);
     *sig_len = out;
@@ -630,8 +655,7 @@ static CK_RV verify_end(CK_SESSION_HANDLE h, const uint8_t *in, size_t len, int 
     else if (single && op->multi)
         rv = CKR_OPERATION_ACTIVE;
     else
-        rv = op_verify(s, op, single ? (in ? in : (const uint8_t *)"") : NULL, len, sig,
-                       sig_len);
+        rv = op_verify(s, op, single ? (in ? in : (const uint8_t *)"") : NULL, len, sig, sig_len);
     p11_op_reset(op);
     p11_session_put(s);
     return rv;
@@ -695,10 +719,9 @@ static CK_RV crypt_call(CK_SESSION_HANDLE h, int kind, const uint8_t *in, CK_ULO
         rv = CKR_ENCRYPTED_DATA_LEN_RANGE;
         goto end;
     }
-    rc = (kind == OP_ENCRYPT ? parsec_asymmetric_encrypt
-                             : parsec_asymmetric_decrypt)(s->slot->client, op->key_name, op->alg,
-                                                          in, in_len, op->label, op->label_len,
-                                                          out, size, &got);
+    rc = (kind == OP_ENCRYPT ? parsec_asymmetric_encrypt : parsec_asymmetric_decrypt)(
+        s->slot->client, op->key_name, op->alg, in, in_len, op->label, op->label_len, out, size,
+        &got);
     rv = p11_rv(rc);
     if (rv == CKR_BUFFER_TOO_SMALL) {
         *out_len = got;

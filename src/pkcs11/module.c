@@ -152,8 +152,8 @@ CK_RV C_Initialize(CK_VOID_PTR init_args)
     pthread_once(&g_atfork_once, atfork_register);
     if (init_args != NULL) {
         CK_C_INITIALIZE_ARGS *a = init_args;
-        int given = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) +
-                    (a->LockMutex != NULL) + (a->UnlockMutex != NULL);
+        int given = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) + (a->LockMutex != NULL) +
+                    (a->UnlockMutex != NULL);
         if (a->pReserved != NULL || (given != 0 && given != 4))
             return CKR_ARGUMENTS_BAD;
         /* The module only knows the system's locks: an application that gives its own mutex
@@ -290,8 +290,8 @@ static CK_RV slot_enter(CK_SLOT_ID id, struct p11_slot **slot)
 
 static const char *provider_name(CK_SLOT_ID id)
 {
-    static const char *const names[] = {"Core", "Mbed Crypto", "PKCS #11", "TPM",
-                                        "Trusted Service", "CryptoAuthLib"};
+    static const char *const names[] = {"Core", "Mbed Crypto",     "PKCS #11",
+                                        "TPM",  "Trusted Service", "CryptoAuthLib"};
     return id < sizeof(names) / sizeof(names[0]) ? names[id] : "provider";
 }
 

@@ -37,8 +37,7 @@ static const struct p11_curve *curve_by_oid(const uint8_t *oid, size_t len)
 
 int p11_key_is_rsa(const struct p11_key *k)
 {
-    return k->attr.type == PSA_KEY_TYPE_RSA_KEY_PAIR ||
-           k->attr.type == PSA_KEY_TYPE_RSA_PUBLIC_KEY;
+    return k->attr.type == PSA_KEY_TYPE_RSA_KEY_PAIR || k->attr.type == PSA_KEY_TYPE_RSA_PUBLIC_KEY;
 }
 
 int p11_key_is_ec(const struct p11_key *k)
@@ -92,8 +91,7 @@ static struct p11_key *key_take(struct p11_session *s, const char *name,
 {
     for (size_t i = 0; i < s->n_keys; i++) {
         struct p11_key *k = s->keys[i];
-        if (k != NULL && strcmp(k->name, name) == 0 &&
-            memcmp(&k->attr, a, sizeof(*a)) == 0) {
+        if (k != NULL && strcmp(k->name, name) == 0 && memcmp(&k->attr, a, sizeof(*a)) == 0) {
             s->keys[i] = NULL;
             return k;
         }
@@ -373,8 +371,7 @@ static int attr_value(struct p11_session *s, struct p11_key *k, CK_OBJECT_CLASS 
     case CKA_NEVER_EXTRACTABLE:
         if (!priv)
             return ATTR_INVALID;
-        *len = put_bool(buf, (type == CKA_EXTRACTABLE) ==
-                                 !!(k->attr.usage & PSA_KEY_USAGE_EXPORT));
+        *len = put_bool(buf, (type == CKA_EXTRACTABLE) == !!(k->attr.usage & PSA_KEY_USAGE_EXPORT));
         return ATTR_OK;
     case CKA_MODULUS_BITS:
         if (!rsa || priv)
@@ -600,8 +597,8 @@ static CK_RV keygen_name(struct p11_session *s, const CK_ATTRIBUTE *pub, CK_ULON
     }
     if ((rc = parsec_generate_random(s->slot->client, rnd, sizeof(rnd))) != PARSEC_SUCCESS)
         return p11_rv(rc);
-    snprintf(name, size, "pkcs11-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    snprintf(name, size, "pkcs11-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+             rnd[4], rnd[5], rnd[6], rnd[7]);
     return CKR_OK;
 }
 
@@ -693,8 +690,8 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_ATTRIBUTE
         a.type = PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1);
         a.bits = c->bits;
         a.alg = PSA_ALG_ECDSA(PSA_ALG_ANY_HASH);
-        a.usage = PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH |
-                  PSA_KEY_USAGE_SIGN_MESSAGE | PSA_KEY_USAGE_VERIFY_MESSAGE;
+        a.usage = PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_SIGN_MESSAGE |
+                  PSA_KEY_USAGE_VERIFY_MESSAGE;
     } else {
         rv = CKR_MECHANISM_INVALID;
         goto out;

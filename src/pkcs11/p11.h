@@ -92,7 +92,7 @@ struct p11_session {
     struct p11_slot *slot;
     CK_FLAGS flags;
     pthread_mutex_t lock;
-    int refs;    /* under g_lock: calls running on it, plus one for being open */
+    int refs; /* under g_lock: calls running on it, plus one for being open */
     int keys_loaded;
     size_t n_keys;
     struct p11_key **keys;
@@ -116,8 +116,8 @@ CK_RV p11_rv(int parsec_rc);
 
 /* ---- objects.c ------------------------------------------------------------------------------ */
 
-#define P11_HANDLE_PRIVATE(i) ((CK_OBJECT_HANDLE)(i) * 2 + 1)
-#define P11_HANDLE_PUBLIC(i) ((CK_OBJECT_HANDLE)(i) * 2 + 2)
+#define P11_HANDLE_PRIVATE(i) ((CK_OBJECT_HANDLE)(i)*2 + 1)
+#define P11_HANDLE_PUBLIC(i) ((CK_OBJECT_HANDLE)(i)*2 + 2)
 
 /* (Re)reads the caller's keys on the session's slot, keeping the public values already fetched
  * for keys that did not change. */

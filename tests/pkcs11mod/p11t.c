@@ -102,8 +102,8 @@ size_t p11t_find(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const
     return n;
 }
 
-uint8_t *p11t_attr(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-                   CK_ATTRIBUTE_TYPE type, size_t *len)
+uint8_t *p11t_attr(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
+                   size_t *len)
 {
     CK_ATTRIBUTE a = {type, NULL, 0};
     uint8_t *v;

@@ -38,8 +38,8 @@ void p11t_gen_rsa(struct p11t *t, CK_SESSION_HANDLE s, const char *label, CK_ULO
 size_t p11t_find(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const char *label,
                  CK_OBJECT_HANDLE *h);
 /* One attribute into a malloc'd buffer (length in *len); fails the test on error. */
-uint8_t *p11t_attr(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-                   CK_ATTRIBUTE_TYPE type, size_t *len);
+uint8_t *p11t_attr(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
+                   size_t *len);
 /* An OpenSSL public key built from the public object's attributes. */
 EVP_PKEY *p11t_pubkey(struct p11t *t, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub);
 /* Single-part signature with mechanism m (params may be NULL). Returns the CK_RV. */

@@ -156,7 +156,8 @@ static void test_sessions(void **state)
     CK_SESSION_INFO info;
     CK_TOKEN_INFO ti;
     (void)state;
-    assert_int_equal(F->C_OpenSession(g_t.slot, 0, NULL, NULL, &s), CKR_SESSION_PARALLEL_NOT_SUPPORTED);
+    assert_int_equal(F->C_OpenSession(g_t.slot, 0, NULL, NULL, &s),
+                     CKR_SESSION_PARALLEL_NOT_SUPPORTED);
     assert_int_equal(F->C_OpenSession(99, CKF_SERIAL_SESSION, NULL, NULL, &s), CKR_SLOT_ID_INVALID);
     assert_int_equal(F->C_OpenSession(g_t.slot, CKF_SERIAL_SESSION, NULL, NULL, NULL),
                      CKR_ARGUMENTS_BAD);
@@ -356,8 +357,7 @@ static void test_keygen_errors(void **state)
 /* ---- signatures --------------------------------------------------------------------------- */
 
 static void sign_check(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
-                       CK_MECHANISM *m, const EVP_MD *md, int pad, const uint8_t *in,
-                       size_t in_len)
+                       CK_MECHANISM *m, const EVP_MD *md, int pad, const uint8_t *in, size_t in_len)
 {
     uint8_t sig[600];
     CK_ULONG len = sizeof(sig);
@@ -433,9 +433,8 @@ static void test_rsa_pkcs1(void **state)
     uint8_t di[19 + 32], sig[256];
     unsigned int hl;
     CK_ULONG len;
-    static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-                                       0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                                       0x01, 0x05, 0x00, 0x04, 0x20};
+    static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                       0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
     (void)state;
     p11t_gen_rsa(&g_t, s, "rsa-sign", 2048, 0, &pub, &priv);
     {
@@ -462,8 +461,7 @@ static void test_rsa_pkcs1(void **state)
     /* Input that is no DigestInfo cannot be mapped to the key's PKCS#1 v1.5 policy. */
     len = sizeof(sig);
     assert_int_equal(p11t_sign(&g_t, s, &m, priv, MSG, 20, sig, &len), CKR_DATA_INVALID);
-    assert_int_equal(F->C_Sign(s, (CK_BYTE_PTR)MSG, 20, sig, &len),
-                     CKR_OPERATION_NOT_INITIALIZED);
+    assert_int_equal(F->C_Sign(s, (CK_BYTE_PTR)MSG, 20, sig, &len), CKR_OPERATION_NOT_INITIALIZED);
     /* The key's policy is PKCS#1 v1.5: PSS and decryption are not permitted. */
     {
         CK_RSA_PKCS_PSS_PARAMS pp = {CKM_SHA256, CKG_MGF1_SHA256, 32};
