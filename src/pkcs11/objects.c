@@ -250,7 +250,9 @@ static int rsa_pub_parts(const struct p11_key *k, const uint8_t **n, size_t *n_l
 
 /* ---- attributes ----------------------------------------------------------------------------- */
 
-#define ATTR_BUF_SIZE (P11_PUBKEY_MAX + 8)
+/* Large enough for any attribute value: a key name, or a public value with its DER header. */
+#define ATTR_BUF_SIZE (PARSEC_KEY_NAME_MAX + 8)
+_Static_assert(P11_PUBKEY_MAX + 8 <= ATTR_BUF_SIZE, "ATTR_BUF_SIZE too small");
 
 enum { ATTR_OK = 0, ATTR_INVALID = 1, ATTR_SENSITIVE = 2, ATTR_FAILED = 3 };
 
@@ -399,9 +401,11 @@ static int attr_value(struct p11_session *s, struct p11_key *k, CK_OBJECT_CLASS 
         size_t h = 0;
         if (rsa)
             return ATTR_INVALID;
-        if (p11_key_public(s, k) != CKR_OK)
+        /* An uncompressed point: 04 || x || y. */
+        if (p11_key_public(s, k) != CKR_OK || k->pub_len != 1 + 2 * p11_key_bytes(k) ||
+            k->pub[0] != 0x04)
             return ATTR_FAILED;
-        /* A DER OCTET STRING holding the uncompressed point. */
+        /* A DER OCTET STRING holding the point. */
         buf[h++] = 0x04;
         if (k->pub_len > 127)
             buf[h++] = 0x81;

@@ -486,6 +486,30 @@ static void make_key(const char *name, psa_algorithm_t alg, psa_key_usage_t usag
     parsec_client_free(c);
 }
 
+/* A key name far longer than any public value is still its CKA_LABEL. */
+static void test_long_name(void **state)
+{
+    CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
+    struct parsec_client *c = NULL;
+    struct parsec_client_config cfg = {.endpoint = g_t.endpoint};
+    static char name[3001];
+    CK_OBJECT_HANDLE priv;
+    uint8_t *v;
+    size_t len;
+    (void)state;
+    memset(name, 'n', sizeof(name) - 1);
+    assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_SUCCESS);
+    assert_int_equal(parsec_ecc_key_create(c, name), PARSEC_SUCCESS);
+    parsec_client_free(c);
+    assert_int_equal(p11t_find(&g_t, s, CKO_PRIVATE_KEY, name, &priv), 1);
+    v = p11t_attr(&g_t, s, priv, CKA_LABEL, &len);
+    assert_int_equal(len, sizeof(name) - 1);
+    assert_memory_equal(v, name, len);
+    free(v);
+    assert_int_equal(F->C_DestroyObject(s, priv), CKR_OK);
+    F->C_CloseSession(s);
+}
+
 static void test_rsa_pss(void **state)
 {
     CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
@@ -830,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_keygen_errors),
         cmocka_unit_test(test_ecdsa),
         cmocka_unit_test(test_rsa_pkcs1),
+        cmocka_unit_test(test_long_name),
         cmocka_unit_test(test_rsa_pss),
         cmocka_unit_test(test_rsa_decrypt),
         cmocka_unit_test(test_multipart_and_lengths),
