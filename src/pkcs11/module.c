@@ -120,22 +120,25 @@ static void session_free(struct p11_session *s)
     free(s);
 }
 
-/* Frees the state of this process. In a forked child the parent's state is dropped without
- * freeing instead: its locks and clients may have been in use by threads that do not exist in
- * the child. */
-static void state_clear_locked(int owned)
+/* Frees the library state. In a forked child (inherited) it is the parent's state: g_lock was
+ * held across fork(), so the tables are consistent, but a session another parent thread was
+ * using may be half-way through a change and is left alone (those threads do not exist in the
+ * child, and nothing will use it again). */
+static void state_clear_locked(int inherited)
 {
-    if (owned) {
-        for (size_t i = 0; i < g_n_sessions; i++)
-            if (--g_sessions[i]->refs == 0)
-                session_free(g_sessions[i]);
-        for (size_t i = 0; i < g_n_slots; i++)
-            parsec_client_free(g_slots[i].client);
-        free(g_slots);
-        for (size_t i = 0; i < g_n_names; i++)
-            free(g_names[i].name);
-        free(g_names);
+    for (size_t i = 0; i < g_n_sessions; i++) {
+        struct p11_session *s = g_sessions[i];
+        if (inherited && s->refs > 1)
+            continue;
+        if (--s->refs == 0)
+            session_free(s);
     }
+    for (size_t i = 0; i < g_n_slots; i++)
+        parsec_client_free(g_slots[i].client);
+    free(g_slots);
+    for (size_t i = 0; i < g_n_names; i++)
+        free(g_names[i].name);
+    free(g_names);
     memset(g_sessions, 0, sizeof(g_sessions));
     g_n_sessions = 0;
     g_slots = NULL;
@@ -167,7 +170,7 @@ CK_RV C_Initialize(CK_VOID_PTR init_args)
         goto out;
     }
     if (g_initialized)
-        state_clear_locked(0);
+        state_clear_locked(1);
     g_initialized = 1;
     g_pid = getpid();
     g_next_session = 1;
@@ -186,7 +189,7 @@ CK_RV C_Finalize(CK_VOID_PTR reserved)
         rv = CKR_CRYPTOKI_NOT_INITIALIZED;
         goto out;
     }
-    state_clear_locked(1);
+    state_clear_locked(0);
 out:
     pthread_mutex_unlock(&g_lock);
     return rv;

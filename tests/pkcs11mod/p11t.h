@@ -19,6 +19,9 @@ struct p11t {
     CK_SLOT_ID slot;
 };
 
+/* Under scripts/valgrind.sh (PARSEC_E2E_WRAPPER set), runs the test program itself under the
+ * wrapper too, so that memcheck sees the module's code, not only the daemon's. */
+void p11t_wrap_self(char **argv);
 /* Starts a daemon, points PARSEC_SERVICE_ENDPOINT at it, loads the module (not initialised). */
 void p11t_start(struct p11t *t);
 /* C_Initialize(NULL) and the one slot. */

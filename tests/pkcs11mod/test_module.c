@@ -842,7 +842,7 @@ static void test_fork(void **state)
     F->C_CloseSession(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initialize_args),
@@ -862,5 +862,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_fork),
     };
+    (void)argc;
+    p11t_wrap_self(argv);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
