@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -790,6 +791,110 @@ static void test_threads(void **state)
     F->C_CloseSession(s);
 }
 
+/* Several threads on one session at once (which PKCS#11 leaves to the application), and the
+ * session closed under them: every call answers a PKCS#11 code, nothing is used after free. */
+struct shared {
+    CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE priv;
+    int bad; /* an unexpected return code */
+};
+
+static int rv_in(CK_RV rv, const CK_RV *ok, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rv == ok[i])
+            return 1;
+    return 0;
+}
+
+static void *shared_main(void *arg)
+{
+    struct shared *sh = arg;
+    static const CK_RV ok[] = {CKR_OK, CKR_OPERATION_ACTIVE, CKR_OPERATION_NOT_INITIALIZED,
+                               CKR_SESSION_HANDLE_INVALID};
+    CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t = {CKA_CLASS, &cls, sizeof(cls)};
+    for (int i = 0; i < N_ROUNDS; i++) {
+        CK_OBJECT_HANDLE found[4];
+        CK_ULONG n, len = 64;
+        uint8_t sig[64], label[16];
+        CK_ATTRIBUTE a = {CKA_LABEL, label, sizeof(label)};
+        CK_RV r[] = {F->C_FindObjectsInit(sh->s, &t, 1),
+                     F->C_FindObjects(sh->s, found, 4, &n),
+                     F->C_FindObjectsFinal(sh->s),
+                     F->C_GetAttributeValue(sh->s, sh->priv, &a, 1),
+                     F->C_SignInit(sh->s, &m, sh->priv),
+                     F->C_Sign(sh->s, (CK_BYTE_PTR)MSG, sizeof(MSG), sig, &len)};
+        for (size_t k = 0; k < sizeof(r) / sizeof(r[0]); k++)
+            if (!rv_in(r[k], ok, sizeof(ok) / sizeof(ok[0])))
+                sh->bad = (int)r[k] + 1;
+    }
+    return NULL;
+}
+
+static void test_shared_session(void **state)
+{
+    CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
+    pthread_t th[N_THREADS];
+    struct shared sh = {.s = s};
+    CK_OBJECT_HANDLE pub;
+    (void)state;
+    p11t_gen_ec(&g_t, s, "shared", P11T_P256, sizeof(P11T_P256), &pub, &sh.priv);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            sh.s = p11t_session(&g_t, 0);
+        for (int i = 0; i < N_THREADS; i++)
+            assert_int_equal(pthread_create(&th[i], NULL, shared_main, &sh), 0);
+        /* Second round: the session goes away while the threads use it. */
+        if (round == 1)
+            assert_int_equal(F->C_CloseSession(sh.s), CKR_OK);
+        for (int i = 0; i < N_THREADS; i++)
+            pthread_join(th[i], NULL);
+        assert_int_equal(sh.bad, 0);
+    }
+    assert_int_equal(F->C_DestroyObject(s, sh.priv), CKR_OK);
+    F->C_CloseSession(s);
+}
+
+/* The service stopped and started again under an initialised module, and absent when the
+ * module starts. */
+static void test_service_outage(void **state)
+{
+    CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
+    CK_OBJECT_HANDLE pub, priv;
+    CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
+    uint8_t sig[64];
+    CK_ULONG len = sizeof(sig), n = 4;
+    CK_SLOT_ID slots[4];
+    char bad[400];
+    (void)state;
+    p11t_gen_ec(&g_t, s, "outage", P11T_P256, sizeof(P11T_P256), &pub, &priv);
+    daemon_stop(&g_t.d, SIGTERM);
+    assert_int_equal(p11t_sign(&g_t, s, &m, priv, MSG, sizeof(MSG), sig, &len), CKR_DEVICE_ERROR);
+    assert_int_equal(F->C_GenerateRandom(s, sig, 8), CKR_DEVICE_ERROR);
+    assert_int_equal(daemon_launch(&g_t.d, NULL), 0);
+    len = sizeof(sig);
+    assert_int_equal(p11t_sign(&g_t, s, &m, priv, MSG, sizeof(MSG), sig, &len), CKR_OK);
+    F->C_CloseSession(s);
+
+    /* No service at C_Initialize: no slot, not an error; the slots appear once it answers. */
+    assert_int_equal(F->C_Finalize(NULL), CKR_OK);
+    snprintf(bad, sizeof(bad), "unix:%s.absent", g_t.d.sock);
+    setenv("PARSEC_SERVICE_ENDPOINT", bad, 1);
+    assert_int_equal(F->C_Initialize(NULL), CKR_OK);
+    assert_int_equal(F->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+    assert_int_equal(n, 0);
+    setenv("PARSEC_SERVICE_ENDPOINT", g_t.endpoint, 1);
+    n = 4;
+    assert_int_equal(F->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+    assert_int_equal(n, 1);
+    s = p11t_session(&g_t, 1);
+    assert_int_equal(p11t_find(&g_t, s, CKO_PRIVATE_KEY, "outage", &priv), 1);
+    assert_int_equal(F->C_DestroyObject(s, priv), CKR_OK);
+    F->C_CloseSession(s);
+}
+
 static void test_fork(void **state)
 {
     CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
@@ -860,7 +965,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_multipart_and_lengths),
         cmocka_unit_test(test_digest_random),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_shared_session),
         cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_service_outage),
     };
     (void)argc;
     p11t_wrap_self(argv);
