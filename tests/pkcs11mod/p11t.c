@@ -33,9 +33,14 @@ void p11t_wrap_self(char **argv)
 
 void p11t_start(struct p11t *t)
 {
+    p11t_start_config(t, E2E_CONFIG_UNIX);
+}
+
+void p11t_start_config(struct p11t *t, const char *config)
+{
     CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
     memset(t, 0, sizeof(*t));
-    daemon_start(&t->d, E2E_CONFIG_UNIX);
+    daemon_start(&t->d, config);
     snprintf(t->endpoint, sizeof(t->endpoint), "unix:%s", t->d.sock);
     setenv("PARSEC_SERVICE_ENDPOINT", t->endpoint, 1);
     t->dl = dlopen(P11_MODULE, RTLD_NOW | RTLD_LOCAL);

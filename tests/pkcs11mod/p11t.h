@@ -24,6 +24,8 @@ struct p11t {
 void p11t_wrap_self(char **argv);
 /* Starts a daemon, points PARSEC_SERVICE_ENDPOINT at it, loads the module (not initialised). */
 void p11t_start(struct p11t *t);
+/* The same with another daemon configuration (harness.h). */
+void p11t_start_config(struct p11t *t, const char *config);
 /* C_Initialize(NULL) and the one slot. */
 void p11t_init(struct p11t *t);
 /* C_Finalize (if initialised), unloads the module, stops the daemon. */
