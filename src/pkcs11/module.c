@@ -225,8 +225,9 @@ static int new_client(struct parsec_client **c, unsigned flags, int provider)
     return parsec_client_new(c, &cfg);
 }
 
-/* Asks the service for its providers, once per C_Initialize. A service that cannot be reached
- * gives no slot now and is asked again at the next C_GetSlotList. */
+/* Asks the service for its providers, once per C_Initialize. A service that cannot be reached,
+ * or that the module cannot authenticate to, gives no slot now and is asked again at the next
+ * C_GetSlotList. */
 static CK_RV slots_load_locked(void)
 {
     struct parsec_client *boot = NULL;
@@ -258,7 +259,12 @@ static CK_RV slots_load_locked(void)
         sl->version_min = provs[i].version_min;
         g_n_slots++;
     }
-    g_slots_loaded = 1;
+    if (g_n_slots == 0) { /* e.g. Direct authentication without a name: asked again later */
+        free(g_slots);
+        g_slots = NULL;
+    } else {
+        g_slots_loaded = 1;
+    }
 out:
     parsec_provider_info_free(provs, n);
     parsec_client_free(boot);

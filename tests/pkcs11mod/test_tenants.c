@@ -90,6 +90,11 @@ static void test_each_application_its_keys(void **state)
     assert_int_equal(F->C_Initialize(NULL), CKR_OK);
     assert_int_equal(F->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
     assert_int_equal(n, 0);
+    /* A name given afterwards is used at the next look. */
+    setenv("PARSEC_PKCS11_APP_NAME", "bob", 1);
+    n = 1;
+    assert_int_equal(F->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
+    assert_int_equal(n, 1);
     p11t_stop(&g_t);
 }
 
