@@ -91,7 +91,9 @@ static struct p11_key *key_take(struct p11_session *s, const char *name,
 {
     for (size_t i = 0; i < s->n_keys; i++) {
         struct p11_key *k = s->keys[i];
-        if (k != NULL && strcmp(k->name, name) == 0 && memcmp(&k->attr, a, sizeof(*a)) == 0) {
+        /* Field by field: the struct has padding. */
+        if (k != NULL && strcmp(k->name, name) == 0 && k->attr.type == a->type &&
+            k->attr.bits == a->bits && k->attr.usage == a->usage && k->attr.alg == a->alg) {
             s->keys[i] = NULL;
             return k;
         }
@@ -143,9 +145,12 @@ CK_RV p11_keys_refresh(struct p11_session *s)
     rv = CKR_OK;
 out:
     if (keys != NULL) {
+        /* Some keys may have been moved out of the session's list: it is dropped too, and
+         * read again next time. */
         for (size_t i = 0; i < m; i++)
             key_free(keys[i]);
         free(keys);
+        p11_keys_free(s);
     }
     parsec_key_info_free(list, n);
     return rv;
