@@ -23,7 +23,7 @@ awk -v skip="$skip_sshd" '
         if (!skipping) print
     }' "$doc" > "$script"
 [ -s "$script" ] || { echo "run_doc.sh: no sh block in $doc" >&2; exit 1; }
-# Servers a failed step leaves behind are stopped with the script.
-exec sh -c 'trap "rc=\$?; for j in \$(jobs -p); do kill \$j 2>/dev/null || :; done; exit \$rc" EXIT
+# Servers (and an ssh-agent) a failed step leaves behind are stopped with the script.
+exec sh -c 'trap "rc=\$?; for j in \$(jobs -p) \${SSH_AGENT_PID:-}; do kill \$j 2>/dev/null || :; done; exit \$rc" EXIT
 set -eux
 . "$0"' "$script"
