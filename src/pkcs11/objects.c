@@ -637,7 +637,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_ATTRIBUTE
     }
     sign = attr_bool(priv, n_priv, CKA_SIGN, 1);
     decrypt = attr_bool(priv, n_priv, CKA_DECRYPT, 0);
-    if (sign < 0 || decrypt < 0) {
+    /* Every Parsec key persists: a session object (CKA_TOKEN false) cannot be made. */
+    if (sign < 0 || decrypt < 0 || attr_bool(priv, n_priv, CKA_TOKEN, 1) != 1 ||
+        attr_bool(pub, n_pub, CKA_TOKEN, 1) != 1) {
         rv = CKR_ATTRIBUTE_VALUE_INVALID;
         goto out;
     }

@@ -337,6 +337,12 @@ static void test_keygen_errors(void **state)
     bits = 2048;
     assert_int_equal(F->C_GenerateKeyPair(s, &rsa, t_e3, 2, NULL, 0, &pub, &priv),
                      CKR_ATTRIBUTE_VALUE_INVALID);
+    {
+        CK_BBOOL no = CK_FALSE;
+        CK_ATTRIBUTE session_obj[] = {{CKA_TOKEN, &no, sizeof(no)}};
+        assert_int_equal(F->C_GenerateKeyPair(s, &ec, t_p256, 2, session_obj, 1, &pub, &priv),
+                         CKR_ATTRIBUTE_VALUE_INVALID);
+    }
     assert_int_equal(F->C_GenerateKeyPair(s, &ec, t_p256, 2, NULL, 0, &pub, &priv), CKR_OK);
     /* The name is the label: a second key of that name is refused. */
     assert_int_equal(F->C_GenerateKeyPair(s, &ec, t_p256, 2, NULL, 0, &pub, &priv),
