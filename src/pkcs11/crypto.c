@@ -299,6 +299,64 @@ static CK_RV pss_params(const CK_MECHANISM *m, const struct hash_def **h)
     return CKR_OK;
 }
 
+/* The PSA algorithm mechanism d stands for on a key of policy pol, and whether the policy
+ * permits it. h is the hash (of the mechanism, or of its parameters); NULL for CKM_ECDSA and
+ * CKM_RSA_PKCS signatures, whose hash comes with the input and is checked then. sig: a
+ * signature or verification, not encryption or decryption. */
+static int mech_alg(const struct mech_def *d, psa_algorithm_t pol, const struct hash_def *h,
+                    int sig, psa_algorithm_t *alg)
+{
+    switch (d->kind) {
+    case MK_ECDSA:
+    case MK_ECDSA_HASH:
+        *alg = h ? with_hash(pol, h->psa) : pol;
+        return PSA_ALG_IS_ECDSA(pol) && (h == NULL || policy_permits(pol, *alg));
+    case MK_RSA_PKCS:
+        *alg = sig ? pol : PSA_ALG_RSA_PKCS1V15_CRYPT;
+        return sig ? PSA_ALG_IS_RSA_PKCS1V15_SIGN(pol) : pol == *alg;
+    case MK_RSA_HASH:
+        *alg = PSA_ALG_RSA_PKCS1V15_SIGN(h->psa);
+        return policy_permits(pol, *alg);
+    case MK_PSS:
+    case MK_PSS_HASH:
+        *alg = PSA_ALG_RSA_PSS(h->psa);
+        return policy_permits(pol, *alg);
+    case MK_OAEP:
+        *alg = PSA_ALG_RSA_OAEP(h->psa);
+        return pol == *alg;
+    default:
+        return 0;
+    }
+}
+
+size_t p11_allowed_mechs(const struct p11_key *k, CK_MECHANISM_TYPE *out)
+{
+    const psa_algorithm_t pol = k->attr.alg;
+    size_t n = 0;
+    for (size_t i = 0; i < N_MECHS; i++) {
+        const struct mech_def *d = &g_mechs[i];
+        const struct hash_def *h = d->hash ? hash_by_ckm(d->hash) : NULL;
+        int ec = d->kind == MK_ECDSA || d->kind == MK_ECDSA_HASH;
+        psa_algorithm_t alg;
+        if (d->kind == MK_DIGEST || d->kind == MK_KEYGEN_RSA || d->kind == MK_KEYGEN_EC ||
+            ec != p11_key_is_ec(k))
+            continue;
+        /* The mechanisms whose hash is a parameter: the policy's own hash. */
+        if (d->kind == MK_PSS && PSA_ALG_IS_RSA_PSS(pol))
+            h = hash_by_psa(PSA_ALG_SIGN_GET_HASH(pol) == PSA_ALG_ANY_HASH
+                                ? PSA_ALG_SHA_256
+                                : PSA_ALG_SIGN_GET_HASH(pol));
+        if (d->kind == MK_OAEP && PSA_ALG_IS_RSA_OAEP(pol))
+            h = hash_by_psa(PSA_ALG_RSA_OAEP_GET_HASH(pol));
+        if ((d->kind == MK_PSS || d->kind == MK_OAEP) && h == NULL)
+            continue;
+        if (mech_alg(d, pol, h, d->kind != MK_OAEP, &alg) ||
+            (d->kind == MK_RSA_PKCS && mech_alg(d, pol, h, 0, &alg)))
+            out[n++] = d->mech;
+    }
+    return n;
+}
+
 /* Sets up op for mechanism m on the key behind handle key (kind OP_SIGN, OP_VERIFY, OP_ENCRYPT
  * or OP_DECRYPT). */
 static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
@@ -342,50 +400,21 @@ static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJ
                                 : PSA_KEY_USAGE_DECRYPT;
     if (!(k->attr.usage & need))
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
-    switch (d->kind) {
-    case MK_ECDSA:
-    case MK_ECDSA_HASH:
-        if (!PSA_ALG_IS_ECDSA(pol))
-            return CKR_KEY_FUNCTION_NOT_PERMITTED;
-        alg = h ? with_hash(pol, h->psa) : pol; /* CKM_ECDSA: the hash is known at signing */
-        break;
-    case MK_RSA_PKCS:
-        if (!sig) {
-            alg = PSA_ALG_RSA_PKCS1V15_CRYPT;
-            break;
-        }
-        if (!PSA_ALG_IS_RSA_PKCS1V15_SIGN(pol))
-            return CKR_KEY_FUNCTION_NOT_PERMITTED;
-        alg = pol;
-        break;
-    case MK_RSA_HASH:
-        alg = PSA_ALG_RSA_PKCS1V15_SIGN(h->psa);
-        break;
-    case MK_PSS:
-    case MK_PSS_HASH:
-        alg = PSA_ALG_RSA_PSS(h->psa);
-        break;
-    case MK_OAEP: {
+    if (d->kind == MK_OAEP) {
         const CK_RSA_PKCS_OAEP_PARAMS *p = m->pParameter;
         if (p == NULL || m->ulParameterLen != sizeof(*p) || (h = hash_by_ckm(p->hashAlg)) == NULL ||
             p->mgf != h->mgf || (p->source != 0 && p->source != CKZ_DATA_SPECIFIED) ||
             (p->ulSourceDataLen != 0 && p->pSourceData == NULL) ||
             p->ulSourceDataLen > P11_RAW_INPUT_MAX)
             return CKR_MECHANISM_PARAM_INVALID;
-        alg = PSA_ALG_RSA_OAEP(h->psa);
         if (p->ulSourceDataLen != 0) {
             if ((op->label = malloc(p->ulSourceDataLen)) == NULL)
                 return CKR_HOST_MEMORY;
             memcpy(op->label, p->pSourceData, p->ulSourceDataLen);
             op->label_len = p->ulSourceDataLen;
         }
-        h = NULL; /* nothing is hashed in the module */
-        break;
     }
-    default:
-        return CKR_MECHANISM_INVALID;
-    }
-    if (d->kind != MK_ECDSA && !(d->kind == MK_RSA_PKCS && sig) && !policy_permits(pol, alg)) {
+    if (!mech_alg(d, pol, h, sig, &alg)) {
         p11_op_reset(op);
         return CKR_KEY_FUNCTION_NOT_PERMITTED;
     }

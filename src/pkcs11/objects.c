@@ -257,7 +257,9 @@ static int rsa_pub_parts(const struct p11_key *k, const uint8_t **n, size_t *n_l
 
 /* Large enough for any attribute value: a key name, or a public value with its DER header. */
 #define ATTR_BUF_SIZE (PARSEC_KEY_NAME_MAX + 8)
-_Static_assert(P11_PUBKEY_MAX + 8 <= ATTR_BUF_SIZE, "ATTR_BUF_SIZE too small");
+_Static_assert(P11_PUBKEY_MAX + 8 <= ATTR_BUF_SIZE &&
+                   P11_MAX_MECHS * sizeof(CK_MECHANISM_TYPE) <= ATTR_BUF_SIZE,
+               "ATTR_BUF_SIZE too small");
 
 enum { ATTR_OK = 0, ATTR_INVALID = 1, ATTR_SENSITIVE = 2, ATTR_FAILED = 3 };
 
@@ -345,6 +347,12 @@ static int attr_value(struct p11_session *s, struct p11_key *k, CK_OBJECT_CLASS 
     case CKA_END_DATE:
         *len = 0;
         return ATTR_OK;
+    case CKA_ALLOWED_MECHANISMS: {
+        CK_MECHANISM_TYPE mechs[P11_MAX_MECHS];
+        *len = p11_allowed_mechs(k, mechs) * sizeof(mechs[0]);
+        memcpy(buf, mechs, *len);
+        return ATTR_OK;
+    }
     case CKA_KEY_GEN_MECHANISM:
         *len = put_ulong(buf, CK_UNAVAILABLE_INFORMATION);
         return ATTR_OK;

@@ -140,5 +140,7 @@ int p11_key_is_ec(const struct p11_key *k);
 void p11_op_reset(struct p11_op *op);
 /* Loads the slot's mechanism list from ListOpcodes and CanDoCrypto (once). */
 void p11_mechs_load(struct p11_slot *slot);
+/* The mechanisms the key's policy permits (CKA_ALLOWED_MECHANISMS), at most P11_MAX_MECHS. */
+size_t p11_allowed_mechs(const struct p11_key *k, CK_MECHANISM_TYPE *out);
 
 #endif

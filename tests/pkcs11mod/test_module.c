@@ -363,6 +363,19 @@ static void test_keygen_errors(void **state)
 
 /* ---- signatures --------------------------------------------------------------------------- */
 
+/* Whether CKA_ALLOWED_MECHANISMS of object o lists m. */
+static int allowed(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_MECHANISM_TYPE m)
+{
+    size_t len;
+    CK_MECHANISM_TYPE *v =
+        (CK_MECHANISM_TYPE *)(void *)p11t_attr(&g_t, s, o, CKA_ALLOWED_MECHANISMS, &len);
+    int found = 0;
+    for (size_t i = 0; i < len / sizeof(*v); i++)
+        found |= v[i] == m;
+    free(v);
+    return found;
+}
+
 static void sign_check(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
                        CK_MECHANISM *m, const EVP_MD *md, int pad, const uint8_t *in, size_t in_len)
 {
@@ -415,6 +428,8 @@ static void test_ecdsa(void **state)
         }
         m = (CK_MECHANISM){CKM_ECDSA_SHA256, NULL, 0};
         sign_check(s, pub, priv, &m, EVP_sha256(), 0, MSG, sizeof(MSG));
+        assert_true(allowed(s, priv, CKM_ECDSA) && allowed(s, priv, CKM_ECDSA_SHA384));
+        assert_false(allowed(s, priv, CKM_RSA_PKCS));
         m.mechanism = CKM_ECDSA_SHA384;
         sign_check(s, pub, priv, &m, EVP_sha384(), 0, MSG, sizeof(MSG));
         m.mechanism = CKM_ECDSA_SHA512;
@@ -454,6 +469,8 @@ static void test_rsa_pkcs1(void **state)
         free(v);
     }
     sign_check(s, pub, priv, &m, EVP_sha256(), RSA_PKCS1_PADDING, MSG, sizeof(MSG));
+    assert_true(allowed(s, priv, CKM_RSA_PKCS) && allowed(s, priv, CKM_SHA1_RSA_PKCS));
+    assert_false(allowed(s, priv, CKM_RSA_PKCS_PSS) || allowed(s, priv, CKM_ECDSA));
     m.mechanism = CKM_SHA384_RSA_PKCS;
     sign_check(s, pub, priv, &m, EVP_sha384(), RSA_PKCS1_PADDING, MSG, sizeof(MSG));
     m.mechanism = CKM_SHA512_RSA_PKCS;
@@ -532,6 +549,8 @@ static void test_rsa_pss(void **state)
     assert_int_equal(p11t_find(&g_t, s, CKO_PRIVATE_KEY, "rsa-pss", &priv), 1);
     assert_int_equal(p11t_find(&g_t, s, CKO_PUBLIC_KEY, "rsa-pss", &pub), 1);
     sign_check(s, pub, priv, &m, EVP_sha256(), RSA_PKCS1_PSS_PADDING, MSG, sizeof(MSG));
+    assert_true(allowed(s, priv, CKM_RSA_PKCS_PSS) && allowed(s, pub, CKM_SHA512_RSA_PKCS_PSS));
+    assert_false(allowed(s, priv, CKM_SHA256_RSA_PKCS) || allowed(s, priv, CKM_RSA_PKCS));
     pp = (CK_RSA_PKCS_PSS_PARAMS){CKM_SHA384, CKG_MGF1_SHA384, 48};
     m.mechanism = CKM_SHA384_RSA_PKCS_PSS;
     sign_check(s, pub, priv, &m, EVP_sha384(), RSA_PKCS1_PSS_PADDING, MSG, sizeof(MSG));
@@ -619,6 +638,8 @@ static void test_rsa_decrypt(void **state)
     (void)state;
     p11t_gen_rsa(&g_t, s, "rsa-dec", 2048, 1, &pub, &priv);
     decrypt_check(s, pub, priv, &m, RSA_PKCS1_PADDING, NULL);
+    assert_true(allowed(s, priv, CKM_RSA_PKCS));
+    assert_false(allowed(s, priv, CKM_SHA256_RSA_PKCS) || allowed(s, priv, CKM_RSA_PKCS_OAEP));
     assert_int_equal(F->C_SignInit(s, &m, priv), CKR_KEY_FUNCTION_NOT_PERMITTED);
     assert_int_equal(F->C_DestroyObject(s, priv), CKR_OK);
 
@@ -626,6 +647,8 @@ static void test_rsa_decrypt(void **state)
              PSA_KEY_USAGE_ENCRYPT | PSA_KEY_USAGE_DECRYPT);
     assert_int_equal(p11t_find(&g_t, s, CKO_PRIVATE_KEY, "rsa-oaep", &priv), 1);
     assert_int_equal(p11t_find(&g_t, s, CKO_PUBLIC_KEY, "rsa-oaep", &pub), 1);
+    assert_true(allowed(s, priv, CKM_RSA_PKCS_OAEP));
+    assert_false(allowed(s, priv, CKM_RSA_PKCS) || allowed(s, priv, CKM_SHA256_RSA_PKCS_PSS));
     m = (CK_MECHANISM){CKM_RSA_PKCS_OAEP, &op, sizeof(op)};
     decrypt_check(s, pub, priv, &m, RSA_PKCS1_OAEP_PADDING, EVP_sha256());
     op.hashAlg = CKM_SHA_1;
