@@ -9,7 +9,8 @@
  * Locking: one module lock (g_lock) guards the slot and session tables and the object-handle
  * registry; each session has its own lock, held for the whole of a call on that session (so a
  * session used from two threads at once is serialised, not corrupted). Calls to the service
- * are made with the session lock only, never the module lock. Lock order: session, then module. */
+ * are made with the session lock only, except the one-time discovery of the slots and of a
+ * slot's mechanisms, under the module lock. Lock order: session, then module. */
 #ifndef PARSEC_P11_H
 #define PARSEC_P11_H
 
