@@ -152,10 +152,12 @@ static void test_malformed_replies(void **state)
     assert_int_equal(p.nreq, 5);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_malformed_replies),
     };
+    (void)argc;
+    p11t_wrap_self(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,10 +98,12 @@ static void test_each_application_its_keys(void **state)
     p11t_stop(&g_t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_application_its_keys),
     };
+    (void)argc;
+    p11t_wrap_self(argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
