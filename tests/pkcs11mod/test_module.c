@@ -187,6 +187,21 @@ static void test_sessions(void **state)
     assert_int_equal(ti.ulSessionCount, 0);
 }
 
+/* The documented limit of open sessions. */
+static void test_session_limit(void **state)
+{
+    static CK_SESSION_HANDLE s[1024];
+    CK_SESSION_HANDLE extra;
+    (void)state;
+    for (size_t i = 0; i < 1024; i++)
+        s[i] = p11t_session(&g_t, 0);
+    assert_int_equal(F->C_OpenSession(g_t.slot, CKF_SERIAL_SESSION, NULL, NULL, &extra),
+                     CKR_SESSION_COUNT);
+    assert_int_equal(F->C_CloseSession(s[7]), CKR_OK);
+    s[7] = p11t_session(&g_t, 0);
+    assert_int_equal(F->C_CloseAllSessions(g_t.slot), CKR_OK);
+}
+
 static void test_unsupported(void **state)
 {
     CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
@@ -983,6 +998,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_slot_token),
         cmocka_unit_test(test_mechanisms),
         cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_session_limit),
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_objects),
         cmocka_unit_test(test_keygen_errors),
