@@ -40,15 +40,16 @@ void p11t_start_config(struct p11t *t, const char *config)
 {
     CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
     memset(t, 0, sizeof(*t));
-    daemon_start(&t->d, config);
-    snprintf(t->endpoint, sizeof(t->endpoint), "unix:%s", t->d.sock);
-    setenv("PARSEC_SERVICE_ENDPOINT", t->endpoint, 1);
+    /* The module first: a failure here leaves no daemon behind. */
     t->dl = dlopen(P11_MODULE, RTLD_NOW | RTLD_LOCAL);
     if (t->dl == NULL)
         fail_msg("dlopen: %s", dlerror());
     *(void **)&get = dlsym(t->dl, "C_GetFunctionList");
     assert_non_null(get);
     assert_int_equal(get(&t->f), CKR_OK);
+    daemon_start(&t->d, config);
+    snprintf(t->endpoint, sizeof(t->endpoint), "unix:%s", t->d.sock);
+    setenv("PARSEC_SERVICE_ENDPOINT", t->endpoint, 1);
 }
 
 void p11t_init(struct p11t *t)

@@ -994,24 +994,15 @@ static void test_fork(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_initialize_args),
-        cmocka_unit_test(test_slot_token),
-        cmocka_unit_test(test_mechanisms),
-        cmocka_unit_test(test_sessions),
-        cmocka_unit_test(test_session_limit),
-        cmocka_unit_test(test_unsupported),
-        cmocka_unit_test(test_objects),
-        cmocka_unit_test(test_keygen_errors),
-        cmocka_unit_test(test_ecdsa),
-        cmocka_unit_test(test_rsa_pkcs1),
-        cmocka_unit_test(test_long_name),
-        cmocka_unit_test(test_rsa_pss),
-        cmocka_unit_test(test_rsa_decrypt),
-        cmocka_unit_test(test_multipart_and_lengths),
-        cmocka_unit_test(test_digest_random),
-        cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_shared_session),
-        cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_initialize_args), cmocka_unit_test(test_slot_token),
+        cmocka_unit_test(test_mechanisms),      cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_session_limit),   cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_objects),         cmocka_unit_test(test_keygen_errors),
+        cmocka_unit_test(test_ecdsa),           cmocka_unit_test(test_rsa_pkcs1),
+        cmocka_unit_test(test_long_name),       cmocka_unit_test(test_rsa_pss),
+        cmocka_unit_test(test_rsa_decrypt),     cmocka_unit_test(test_multipart_and_lengths),
+        cmocka_unit_test(test_digest_random),   cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_shared_session),  cmocka_unit_test(test_fork),
         cmocka_unit_test(test_service_outage),
     };
     (void)argc;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ static void test_doc_commands(void **state)
 {
     struct p11t t;
     char work[300], port[16], cmd[1200];
-    int status;
+    int status, made, tls_port, ssh_port;
     (void)state;
 #ifdef PARSEC_SANITIZE_BUILD
     /* The module is built with AddressSanitizer here: the programs are not, and the
@@ -43,19 +44,24 @@ static void test_doc_commands(void **state)
                   "an AddressSanitizer module; the release build runs them\n");
     skip();
 #endif
+    tls_port = free_port();
+    do
+        ssh_port = free_port();
+    while (ssh_port == tls_port);
+    snprintf(port, sizeof(port), "%d", tls_port);
+    setenv("TLS_PORT", port, 1);
+    snprintf(port, sizeof(port), "%d", ssh_port);
+    setenv("SSH_PORT", port, 1);
+    setenv("MODULE", P11_MODULE, 1);
     p11t_start(&t);
     snprintf(work, sizeof(work), "%s/work", t.d.dir);
-    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", work);
-    assert_int_equal(system(cmd), 0);
-    setenv("MODULE", P11_MODULE, 1);
+    made = mkdir(work, 0700);
     setenv("WORK", work, 1);
-    snprintf(port, sizeof(port), "%d", free_port());
-    setenv("TLS_PORT", port, 1);
-    snprintf(port, sizeof(port), "%d", free_port());
-    setenv("SSH_PORT", port, 1);
     snprintf(cmd, sizeof(cmd), "sh '%s' '%s'", RUN_DOC, DOC_PAGE);
-    status = system(cmd);
+    status = made == 0 ? system(cmd) : -1;
+    /* Stopped before any assertion, so that a failure leaves no daemon behind. */
     p11t_stop(&t);
+    assert_int_equal(made, 0);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }

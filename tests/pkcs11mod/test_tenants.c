@@ -52,7 +52,6 @@ static void test_each_application_its_keys(void **state)
     CK_ULONG len = sizeof(sig);
     char seen[512];
     (void)state;
-    p11t_start_config(&g_t, E2E_CONFIG_DIRECT);
     make_ec_key("alice", "alice-key");
     make_ec_key("bob", "bob-key");
 
@@ -95,7 +94,21 @@ static void test_each_application_its_keys(void **state)
     n = 1;
     assert_int_equal(F->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
     assert_int_equal(n, 1);
+}
+
+/* Group set-up and tear-down, so that a failed assertion still stops the daemon. */
+static int group_setup(void **state)
+{
+    (void)state;
+    p11t_start_config(&g_t, E2E_CONFIG_DIRECT);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
     p11t_stop(&g_t);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -105,5 +118,5 @@ int main(int argc, char **argv)
     };
     (void)argc;
     p11t_wrap_self(argv);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
