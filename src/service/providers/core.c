@@ -218,10 +218,11 @@ static int op_list_keys(struct psc_service *s, const struct psc_app *app, uint8_
         /* Clients require the attributes: a key without a wire form for them is left out
          * rather than sent incomplete. */
         if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
+            char pb[LOG_STR_BUF];
             log_warn(MOD,
                      "provider \"%s\": a key whose attributes have no protobuf form "
                      "is not listed",
-                     e[k].provider_name);
+                     log_str(pb, e[k].provider_name));
             free(ki);
             continue;
         }

@@ -285,9 +285,10 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
     }
     pthread_mutex_unlock(&psa_lock);
     if (rc != 0) {
+        char kb[LOG_STR_BUF];
         if (p->env.log_error_details)
-            log_error(MOD, "%s key \"%s\" status: %d", data ? "import" : "generate", who.key_name,
-                      rc);
+            log_error(MOD, "%s key \"%s\" status: %d", data ? "import" : "generate",
+                      log_str(kb, who.key_name), rc);
         return rc;
     }
 
@@ -379,9 +380,10 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     rc = kim_remove_if(p->kim, &who, idb, sizeof(idb));
     if (gone) {
         /* Destroyed by a concurrent request, or a mapping left by an interrupted destroy. */
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
         if (rc == 0)
             log_warn(MOD, "key \"%s\" of \"%s\" was not in the key store: its mapping is removed",
-                     who.key_name, who.app);
+                     log_str(kb, who.key_name), log_str(ab, who.app));
         return PSC_PSA_DOES_NOT_EXIST;
     }
     /* Removed meanwhile by a request that found the key gone: this one destroyed it. */
@@ -436,10 +438,11 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
     if (rc == 0)
         rc = fn(a, id, &k, out);
     pthread_mutex_unlock(&psa_lock);
+    char kb[LOG_STR_BUF];
     if (rc != 0 && p->env.log_error_details)
         log_error(MOD, "%s on key \"%s\" status: %d",
                   psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
-                  a->key_name ? a->key_name : "", rc);
+                  log_str(kb, a->key_name), rc);
     return rc;
 }
 
@@ -1023,8 +1026,9 @@ static int coherency_pass(struct psc_provider *p, char *err, size_t err_len)
             .provider_name = e[i].provider_name,
             .key_name = e[i].key_name,
         };
-        log_warn(MOD, "key \"%s\" of \"%s\" %s: its mapping is removed", e[i].key_name, e[i].app,
-                 id ? "is not in the key store" : "has no valid key id");
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
+        log_warn(MOD, "key \"%s\" of \"%s\" %s: its mapping is removed", log_str(kb, e[i].key_name),
+                 log_str(ab, e[i].app), id ? "is not in the key store" : "has no valid key id");
         int r = kim_remove(p->kim, &who);
         if (r != 0 && r != PSC_PSA_DOES_NOT_EXIST) {
             snprintf(err, err_len, "cannot remove a stale key mapping (status %d)", r);
