@@ -29,8 +29,8 @@
 
 #define FORGED "[ERROR parsec] FORGED"
 
-static const char CONFIG[] = ST_CONFIG("log_level = \"info\"\nlog_error_details = true\n", "2000",
-                                       ST_KIM_ONDISK);
+static const char CONFIG[] =
+    ST_CONFIG("log_level = \"info\"\nlog_error_details = true\n", "2000", ST_KIM_ONDISK);
 
 static struct daemon D;
 
@@ -106,8 +106,9 @@ static void test_client_strings_in_the_log(void **state)
             fail_msg("log line of %zd bytes", n);
         for (ssize_t i = 0; i < n - 1; i++) {
             unsigned char c = (unsigned char)line[i];
-            if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)line[i + 1] >= 0x80 &&
-                                          (unsigned char)line[i + 1] <= 0x9f))
+            if (c < 0x20 || c == 0x7f ||
+                (c == 0xc2 && (unsigned char)line[i + 1] >= 0x80 &&
+                 (unsigned char)line[i + 1] <= 0x9f))
                 fail_msg("raw control character 0x%02x in the log line: %s", c, line);
         }
         seen_app |= strstr(line, "FORGED-APP") != NULL;

@@ -262,9 +262,8 @@ static void test_decrypted_plaintext(void **state)
     assert_int_equal(st_export_public(D.sock, APP, "rsa", pub, sizeof(pub), &pub_len), 0);
     assert_int_equal(
         st_ossl_rsa_encrypt(pub, pub_len, secret, sizeof(secret), ct, sizeof(ct), &ct_len), 0);
-    assert_int_equal(st_decrypt(D.sock, APP, "rsa", ST_ALG_RSA_CRYPT, ct, ct_len, pt, sizeof(pt),
-                                &pt_len),
-                     0);
+    assert_int_equal(
+        st_decrypt(D.sock, APP, "rsa", ST_ALG_RSA_CRYPT, ct, ct_len, pt, sizeof(pt), &pt_len), 0);
     assert_int_equal(pt_len, sizeof(secret));
     assert_memory_equal(pt, secret, sizeof(secret));
     assert_gone(6, "a decrypted plaintext (reply)");

@@ -52,6 +52,7 @@
 #include "psa/convert.h"
 #include "psa/policy.h"
 #include "service/kim/kim.h"
+#include "service/providers/mbed_keygen.h"
 #include "wire/status.h"
 
 static const char *const MOD = "parsec::providers::mbed_crypto";
@@ -261,6 +262,12 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
     if (!data && PSA_KEY_TYPE_IS_PUBLIC_KEY(k.type))
         return PSC_PSA_INVALID_ARGUMENT;
 
+    /* The slow part of a generation runs before the lock is taken; the key pair is then
+     * imported under it. */
+    uint8_t *made = NULL;
+    size_t made_len = 0;
+    if (!data && mbed_keygen_handles(&k) && (rc = mbed_keygen(&k, &made, &made_len)) != 0)
+        goto out;
     psa_key_id_t id = 0;
     psa_key_attributes_t pa;
     pthread_mutex_lock(&psa_lock);
@@ -268,8 +275,9 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
     if (rc == 0) {
         psa_attrs_fill(&k, id, &pa);
         psa_key_id_t got = 0;
-        psa_status_t st = data ? psa_import_key(&pa, bytes_of(data), data->len, &got)
-                               : psa_generate_key(&pa, &got);
+        psa_status_t st = data   ? psa_import_key(&pa, bytes_of(data), data->len, &got)
+                          : made ? psa_import_key(&pa, made, made_len, &got)
+                                 : psa_generate_key(&pa, &got);
         psa_reset_key_attributes(&pa);
         rc = psc_status_from_psa(st);
         /* The mapping records the size Mbed TLS found when the client let it deduce it. */
@@ -284,6 +292,8 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
             (void)psa_destroy_key(id);
     }
     pthread_mutex_unlock(&psa_lock);
+out:
+    mbed_keygen_free(made, made_len);
     if (rc != 0) {
         char kb[LOG_STR_BUF];
         if (p->env.log_error_details)
