@@ -5,7 +5,8 @@
  * log_error_details), and the start-up pass that removes mappings whose key file is gone
  * (application and key name). The daemon's log must then hold no forged line, no raw control
  * character, and no line longer than the bound, while the escaped names are there to show each
- * path was taken. */
+ * path was taken. parsec-tool, which prints the names the service sends, must print them
+ * escaped too (list-clients here; list-keys in tests/tool/run.sh). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <setjmp.h>
@@ -129,6 +130,37 @@ static void test_client_strings_in_the_log(void **state)
     daemon_cleanup(&D);
 }
 
+#ifdef PARSEC_TOOL_BIN
+static void test_tool_prints_names_escaped(void **state)
+{
+    (void)state;
+    static const char config[] =
+        ST_CONFIG("", "2000", "admins = [ { name = \"parsec-tool\" } ]\n" ST_KIM_SQLITE);
+    static const char app[] = "evil\n" FORGED "\x1b[2J\xc2\x9b";
+    struct psc_attrs a = st_attrs_ecdsa_p256();
+    daemon_start(&D, config);
+    assert_int_equal(st_generate(D.sock, app, "k", &a), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "PARSEC_SERVICE_ENDPOINT=unix:%s RUST_LOG=off %s list-clients",
+             D.sock, PARSEC_TOOL_BIN);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096];
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "evil\\x0a" FORGED "\\x1b[2J\\xc2\\x9b\n"));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7f || c == 0xc2)
+            fail_msg("raw control character 0x%02x in: %s", c, out);
+    }
+    assert_null(strstr(out, "\n" FORGED));
+    daemon_stop(&D, 15);
+    daemon_cleanup(&D);
+}
+#endif
+
 /* The escaping itself, on the strings a log line quotes. */
 static void test_log_str(void **state)
 {
@@ -165,6 +197,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_str),
         cmocka_unit_test(test_client_strings_in_the_log),
+#ifdef PARSEC_TOOL_BIN
+        cmocka_unit_test(test_tool_prints_names_escaped),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
