@@ -7,6 +7,13 @@
  * window (after a warm-up).
  *
  *   bench_loadgen run   -s SOCK -o OP [-t THREADS] [-d SECONDS | -n COUNT] [-w WARMUP] [-p PID]
+ *                       [-g GENERATORS [-G BITS]]
+ *
+ * With -g, GENERATORS more threads (application "bench-keygen") each generate and destroy
+ * RSA key pairs of BITS bits (default 4096) in a loop for the whole run, from before the
+ * warm-up: the measured requests then show what a slow operation of another client costs them
+ * (the line gains keygens=, the generations completed). The line always gives max_us, the
+ * slowest measured request.
  *
  * With -p, the server process PID is watched during the run: its highest VmRSS, its VmHWM, and
  * the CPU time (user + system) it spent per request (from /proc/PID/stat, whose clock ticks
@@ -34,6 +41,7 @@
 #include <unistd.h>
 
 #include "psa/convert.h"
+#include "psa_destroy_key.pb-c.h"
 #include "psa_generate_key.pb-c.h"
 #include "psa_sign_hash.pb-c.h"
 #include "wire/header.h"
@@ -154,6 +162,9 @@ static int check_reply(const struct request *rq, int st, const struct psc_header
     return 0;
 }
 
+static int create_key(const char *sock, const char *app, const char *name, psa_key_type_t type,
+                      size_t bits, psa_algorithm_t alg);
+
 /* ---- requests ---------------------------------------------------------------------------- */
 
 static uint8_t *frame(uint8_t provider, uint32_t opcode, const ProtobufCMessage *op,
@@ -242,6 +253,37 @@ static void sample_add(struct samples *s, uint64_t ns)
         s->cap = cap;
     }
     s->ns[s->n++] = ns;
+}
+
+struct keygen_arg {
+    struct run *r;
+    int index;
+    size_t bits;
+    uint64_t done;
+    pthread_t th;
+};
+
+static void *keygen_main(void *p)
+{
+    struct keygen_arg *ka = p;
+    PsaDestroyKey__Operation op = PSA_DESTROY_KEY__OPERATION__INIT;
+    char name[64];
+    snprintf(name, sizeof(name), "bench-keygen-%d", ka->index);
+    op.key_name = name;
+    size_t len;
+    uint8_t *destroy =
+        frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_DESTROY_KEY, &op.base, "bench-keygen", &len);
+    uint8_t body[64];
+    struct psc_header h;
+    while (atomic_load(&ka->r->phase) != 2) {
+        if (create_key(ka->r->sock, "bench-keygen", name, PSA_KEY_TYPE_RSA_KEY_PAIR, ka->bits,
+                       PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256)) != 0 ||
+            exchange(ka->r->sock, destroy, len, &h, body, sizeof(body)) != 0)
+            die("a key generation failed");
+        ka->done++;
+    }
+    free(destroy);
+    return NULL;
 }
 
 static void *client_main(void *p)
@@ -338,7 +380,7 @@ static void sleep_s(double s)
 }
 
 static int cmd_run(const char *sock, const char *op, int threads, double secs, double warmup,
-                   uint64_t count, pid_t pid)
+                   uint64_t count, pid_t pid, int gens, size_t gen_bits)
 {
     struct request rq;
     if (request_for(op, &rq) != 0)
@@ -370,6 +412,14 @@ static int cmd_run(const char *sock, const char *op, int threads, double secs, d
     if (!ta)
         die("out of memory");
     pthread_t sampler;
+    struct keygen_arg *ka = calloc(gens > 0 ? (size_t)gens : 1, sizeof(*ka));
+    if (!ka || gens < 0 || gens > THREADS_MAX)
+        die("generator count out of range");
+    for (int i = 0; i < gens; i++) {
+        ka[i] = (struct keygen_arg){.r = &r, .index = i, .bits = gen_bits};
+        if (pthread_create(&ka[i].th, NULL, keygen_main, &ka[i]) != 0)
+            die("cannot start a generator thread");
+    }
     uint64_t t0 = now_ns();
     for (int i = 0; i < threads; i++) {
         ta[i].run = &r;
@@ -402,6 +452,12 @@ static int cmd_run(const char *sock, const char *op, int threads, double secs, d
     }
     if (pid > 0)
         pthread_join(sampler, NULL);
+    uint64_t keygens = 0;
+    for (int i = 0; i < gens; i++) {
+        pthread_join(ka[i].th, NULL);
+        keygens += ka[i].done;
+    }
+    free(ka);
 
     size_t n = 0;
     uint64_t errors = 0;
@@ -422,9 +478,12 @@ static int cmd_run(const char *sock, const char *op, int threads, double secs, d
     double elapsed = (double)(t1 - t0) / 1e9;
     double p50 = n ? (double)all[(n - 1) / 2] / 1e3 : 0;
     double p99 = n ? (double)all[(size_t)((double)(n - 1) * 0.99)] / 1e3 : 0;
+    double max = n ? (double)all[n - 1] / 1e3 : 0;
     printf("op=%s threads=%d requests=%zu errors=%llu seconds=%.3f rate=%.1f p50_us=%.1f "
-           "p99_us=%.1f",
-           op, threads, n, (unsigned long long)errors, elapsed, (double)n / elapsed, p50, p99);
+           "p99_us=%.1f max_us=%.1f",
+           op, threads, n, (unsigned long long)errors, elapsed, (double)n / elapsed, p50, p99, max);
+    if (gens > 0)
+        printf(" keygens=%llu", (unsigned long long)keygens);
     if (pid > 0) {
         printf(" rss_max_kb=%ld hwm_kb=%ld", atomic_load(&r.rss_max_kb),
                read_status_kb(pid, "VmHWM"));
@@ -442,8 +501,8 @@ static int cmd_run(const char *sock, const char *op, int threads, double secs, d
 
 /* ---- setup and spawn --------------------------------------------------------------------- */
 
-static int create_key(const char *sock, const char *name, psa_key_type_t type, size_t bits,
-                      psa_algorithm_t alg)
+static int create_key(const char *sock, const char *app, const char *name, psa_key_type_t type,
+                      size_t bits, psa_algorithm_t alg)
 {
     struct psc_attrs a = {.type = type,
                           .bits = bits,
@@ -454,8 +513,7 @@ static int create_key(const char *sock, const char *name, psa_key_type_t type, s
     if (conv_attrs_to_pb(&a, &op.attributes) != 0)
         die("cannot encode the key attributes");
     size_t len;
-    uint8_t *req =
-        frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_GENERATE_KEY, &op.base, APP_NAME, &len);
+    uint8_t *req = frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_GENERATE_KEY, &op.base, app, &len);
     protobuf_c_message_free_unpacked(&op.attributes->base, NULL);
     struct psc_header h;
     uint8_t body[64];
@@ -471,10 +529,10 @@ static int create_key(const char *sock, const char *name, psa_key_type_t type, s
 
 static int cmd_setup(const char *sock)
 {
-    if (create_key(sock, KEY_ECDSA, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1), 256,
-                   PSA_ALG_ECDSA(PSA_ALG_SHA_256)) != 0)
+    if (create_key(sock, APP_NAME, KEY_ECDSA, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1),
+                   256, PSA_ALG_ECDSA(PSA_ALG_SHA_256)) != 0)
         return 1;
-    return create_key(sock, KEY_RSA, PSA_KEY_TYPE_RSA_KEY_PAIR, 2048,
+    return create_key(sock, APP_NAME, KEY_RSA, PSA_KEY_TYPE_RSA_KEY_PAIR, 2048,
                       PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256));
 }
 
@@ -537,9 +595,11 @@ int main(int argc, char **argv)
     double secs = 3, warmup = 0.5;
     uint64_t count = 0;
     pid_t pid = 0;
+    int gens = 0;
+    size_t gen_bits = 4096;
     int c;
     optind = 2;
-    while ((c = getopt(argc, argv, "s:o:t:d:w:n:p:b:c:l:")) != -1) {
+    while ((c = getopt(argc, argv, "s:o:t:d:w:n:p:b:c:l:g:G:")) != -1) {
         switch (c) {
         case 's':
             sock = optarg;
@@ -571,6 +631,12 @@ int main(int argc, char **argv)
         case 'l':
             log = optarg;
             break;
+        case 'g':
+            gens = atoi(optarg);
+            break;
+        case 'G':
+            gen_bits = (size_t)atoi(optarg);
+            break;
         default:
             die("unknown option");
         }
@@ -579,7 +645,7 @@ int main(int argc, char **argv)
         die("-s SOCKET is required");
     signal(SIGPIPE, SIG_IGN);
     if (strcmp(cmd, "run") == 0)
-        return cmd_run(sock, op, threads, secs, warmup, count, pid);
+        return cmd_run(sock, op, threads, secs, warmup, count, pid, gens, gen_bits);
     if (strcmp(cmd, "setup") == 0)
         return cmd_setup(sock);
     if (strcmp(cmd, "spawn") == 0 && bin && cfg)

@@ -5,6 +5,7 @@
 #   - the same signatures made in process (bench/inproc.c),
 #   - one signing client against the in-process call with everything on one CPU (taskset),
 #   - the daemon's start-up time, memory (idle and under load) and file descriptors,
+#   - one signing client's latency, alone and while other clients generate RSA-4096 keys,
 # prints the tables and writes them to bench/results.md.
 #
 # Every comparison is measured in rounds of four runs in the order reference, service, service,
@@ -17,8 +18,9 @@
 #
 # Environment: BENCH_BUILD_DIR (default build/bench), BENCH_DURATION seconds per measurement
 # (default 1), BENCH_WARMUP (0.3), BENCH_ROUNDS (5), BENCH_CLIENTS ("1 2 8 64"),
-# BENCH_CALLGRIND (1; 0 skips the counts), BENCH_CALLGRIND_N (20), BENCH_OUT (default
-# bench/results.md).
+# BENCH_CALLGRIND (1; 0 skips the counts), BENCH_CALLGRIND_N (20), BENCH_KEYGEN_CLIENTS (2;
+# 0 skips the key generation runs), BENCH_KEYGEN_DURATION (20 seconds per run), BENCH_OUT
+# (default bench/results.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -247,6 +249,33 @@ STATIC_PSS=$(rollup_kb "$PID" Pss)
 STATIC_ANON=$(rollup_kb "$PID" Anonymous)
 stop_daemon
 
+# ---- one signature while other clients generate keys -------------------------------------
+# One ECDSA signing client, alone, then beside KG_CLIENTS clients that generate and destroy
+# RSA-4096 key pairs in a loop. The daemon gets two workers more than there are generating
+# clients, so a worker is always free for the signature and what shows is the back-end: its
+# worst case (max) is what a slow operation of another client costs a request.
+KG_CLIENTS=${BENCH_KEYGEN_CLIENTS:-2}
+KG_DUR=${BENCH_KEYGEN_DURATION:-20}
+KG_ALONE=
+KG_LOADED=
+if [ "$KG_CLIENTS" -gt 0 ]; then
+    PARSEC=$BUILD/src/parsec
+    sed "s/^allow_root = true\$/&\nthread_pool_size = $((KG_CLIENTS + 2))/" "$CONFIG" \
+        >"$WORK/config-kg.toml"
+    CONFIG_MAIN=$CONFIG
+    CONFIG=$WORK/config-kg.toml
+    spawn
+    "$LOADGEN" setup -s "$SOCK"
+    measure "svc/sign_ecdsa/alone" "$LOADGEN" run -s "$SOCK" -o sign_ecdsa -t 1 -d "$KG_DUR" \
+        -w "$WARM" -p "$PID"
+    KG_ALONE=${RAW[-1]}
+    measure "svc/sign_ecdsa/keygen" "$LOADGEN" run -s "$SOCK" -o sign_ecdsa -t 1 -d "$KG_DUR" \
+        -w "$WARM" -p "$PID" -g "$KG_CLIENTS"
+    KG_LOADED=${RAW[-1]}
+    stop_daemon
+    CONFIG=$CONFIG_MAIN
+fi
+
 # ---- instructions per signature, counted by callgrind ------------------------------------
 # Unlike the rates, instruction counts do not depend on what else the machine is doing. The
 # daemon runs under callgrind counting only inside frontend_handle (the whole request from its
@@ -362,6 +391,18 @@ lat() { echo "$(med "${P50[$1]}") / $(med "${P99[$1]}")"; }
         for op in sign_ecdsa sign_rsa; do
             read -r a b <<<"${INSTR[$op]}"
             printf '| %s | %s | %s | %.1f%% | %s |\n' "$op" "$a" "$b" "$(pct "$a" "$b")" "$((b - a))"
+        done
+        echo
+    fi
+    if [ -n "$KG_LOADED" ]; then
+        echo "## One ECDSA signing client while $KG_CLIENTS others generate RSA-4096 keys"
+        echo
+        echo "| signing client | sig/s | p50 us | p99 us | max us | keys generated |"
+        echo "|---|---:|---:|---:|---:|---:|"
+        for l in "alone|$KG_ALONE" "beside the generating clients|$KG_LOADED"; do
+            printf '| %s | %.0f | %s | %s | %s | %s |\n' "${l%%|*}" "$(field rate "${l#*|}")" \
+                "$(field p50_us "${l#*|}")" "$(field p99_us "${l#*|}")" \
+                "$(field max_us "${l#*|}")" "$(field keygens "${l#*|}")"
         done
         echo
     fi

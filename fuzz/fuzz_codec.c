@@ -48,7 +48,7 @@ static void check_repack(uint32_t opcode, const ProtobufCMessage *m)
     FUZZ_CHECK(codec_decode_msg(opcode, body, len, &again) == 0);
     uint8_t *body2 = pack(again, &len2);
     FUZZ_CHECK(same_bytes(body, len, body2, len2));
-    protobuf_c_message_free_unpacked(again, NULL);
+    codec_msg_free(again);
     free(body2);
     free(body);
 }
@@ -225,10 +225,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             protobuf_c_message_descriptor_get_field_by_name(amsg->descriptor, "alg");
         if (f != NULL)
             check_alg(f, args.alg);
-        protobuf_c_message_free_unpacked(amsg, NULL);
+        codec_msg_free(amsg);
     }
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
+    codec_msg_free(msg);
     check_result(opcode, body, len);
     return 0;
 }

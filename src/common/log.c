@@ -108,6 +108,83 @@ void log_set_global_level(enum log_level level)
         current = level;
 }
 
+/* Bytes s[0..n) take in buf as escaped text; *used is how many input bytes that is (1, or 2
+ * for a C1 control, which UTF-8 encodes as C2 80..C2 9F). */
+static size_t escape_one(const unsigned char *s, size_t n, unsigned flags, char out[9],
+                         size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c = s[0];
+    size_t k = 0;
+    *used = 1;
+    if (c == 0xc2 && n > 1 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        out[k++] = '\\';
+        out[k++] = 'x';
+        out[k++] = 'c';
+        out[k++] = '2';
+        c = s[1];
+        *used = 2;
+    } else if (c >= 0x20 && c != 0x7f) {
+        if ((flags & LOG_ESC_QUOTES) && (c == '\\' || c == '"'))
+            out[k++] = '\\';
+        out[k++] = (char)c;
+        return k;
+    }
+    out[k++] = '\\';
+    out[k++] = 'x';
+    out[k++] = hex[c >> 4];
+    out[k++] = hex[c & 15];
+    return k;
+}
+
+/* Escapes s[0..n) into buf; cut_input says s was already cut short, so the mark is due even
+ * if all of s[0..n) fits. */
+static const char *escape_n(char *buf, size_t cap, const char *s, size_t n, unsigned flags,
+                            int cut_input)
+{
+    static const char cut[] = "...";
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t i = 0, k = 0;
+    char one[9];
+    while (i < n) {
+        size_t used, m = escape_one(p + i, n - i, flags, one, &used);
+        /* Room is kept for the cut mark and the NUL unless this is the last character. */
+        size_t need = m + (i + used < n || cut_input ? sizeof(cut) : 1);
+        if (k + need > cap)
+            break;
+        memcpy(buf + k, one, m);
+        k += m;
+        i += used;
+    }
+    if (i < n || cut_input) {
+        /* Cut inside a UTF-8 sequence: drop its first bytes too. */
+        size_t lead = k;
+        while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xc0) == 0x80)
+            lead--;
+        if (lead > 0 && (unsigned char)buf[lead - 1] >= 0xc0) {
+            unsigned char b = (unsigned char)buf[--lead];
+            if (k - lead < (size_t)(b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2))
+                k = lead;
+        }
+        memcpy(buf + k, cut, sizeof(cut) - 1);
+        k += sizeof(cut) - 1;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+const char *log_escape(char *buf, size_t cap, const char *s, unsigned flags)
+{
+    return escape_n(buf, cap, s, s ? strlen(s) : 0, flags, 0);
+}
+
+const char *log_str(char buf[LOG_STR_BUF], const char *s)
+{
+    size_t n = s ? strnlen(s, LOG_STR_MAX + 1) : 0;
+    return escape_n(buf, LOG_STR_BUF, s, n > LOG_STR_MAX ? LOG_STR_MAX : n, LOG_ESC_QUOTES,
+                    n > LOG_STR_MAX);
+}
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
     static const char *const tags[] = {"", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
@@ -122,12 +199,14 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
         size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(ts + n, sizeof(ts) - n, ".%03ldZ ", now.tv_nsec / 1000000);
     }
+    char raw[LOG_LINE_MAX + 1], line[LOG_LINE_MAX + 4];
     va_list ap;
     va_start(ap, fmt);
-    pthread_mutex_lock(&out_lock);
-    fprintf(stderr, "[%s%-5s %s] ", ts, tags[level], module);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    pthread_mutex_unlock(&out_lock);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n > LOG_LINE_MAX ? LOG_LINE_MAX : (size_t)n;
+    escape_n(line, sizeof(line), raw, len, 0, n > LOG_LINE_MAX);
+    pthread_mutex_lock(&out_lock);
+    fprintf(stderr, "[%s%-5s %s] %s\n", ts, tags[level], module, line);
+    pthread_mutex_unlock(&out_lock);
 }

@@ -1,4 +1,6 @@
 /* Generic protobuf decode/encode of request and response bodies (see codec.h). */
+#define _DEFAULT_SOURCE /* explicit_bzero */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,37 @@ const ProtobufCMessageDescriptor *codec_result_desc(uint32_t opcode)
     return opcode < PSC_OP_LIMIT ? codec_table[opcode].result : NULL;
 }
 
+/* ---- Wiping allocator ---------------------------------------------------------------------- */
+
+/* protobuf-c copies every bytes and string field of a request into blocks of its own (key
+ * material, plaintexts, passwords), and frees them itself when a body fails to parse half-way.
+ * Wiping in the allocator's free reaches every one of those blocks, on every path, whatever the
+ * message. A block is wiped to its usable size, which is at least the size asked for; freeing
+ * with the default allocator instead stays correct, only without the wipe. */
+static void *wipe_alloc(void *data, size_t size)
+{
+    (void)data;
+    return malloc(size);
+}
+
+static void wipe_free(void *data, void *p)
+{
+    (void)data;
+    if (p != NULL) {
+        explicit_bzero(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static ProtobufCAllocator wipe_allocator = {wipe_alloc, wipe_free, NULL};
+
+void codec_msg_free(ProtobufCMessage *m)
+{
+    if (m != NULL) {
+        protobuf_c_message_free_unpacked(m, &wipe_allocator);
+    }
+}
+
 /* ---- Decoding ------------------------------------------------------------------------------ */
 
 static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
@@ -213,7 +246,7 @@ int codec_decode_msg(uint32_t opcode, const uint8_t *body, size_t len, ProtobufC
         }
         body = empty;
     }
-    if ((m = protobuf_c_message_unpack(d, NULL, len, body)) == NULL) {
+    if ((m = protobuf_c_message_unpack(d, &wipe_allocator, len, body)) == NULL) {
         r = PSC_DESERIALIZING_BODY_FAILED;
         goto out;
     }
@@ -223,9 +256,7 @@ int codec_decode_msg(uint32_t opcode, const uint8_t *body, size_t len, ProtobufC
     *msg = m;
     m = NULL;
 out:
-    if (m != NULL) {
-        protobuf_c_message_free_unpacked(m, NULL);
-    }
+    codec_msg_free(m);
     return r;
 }
 
@@ -387,9 +418,7 @@ int codec_decode_args(uint32_t opcode, const uint8_t *body, size_t len, struct p
     *msg = m;
     m = NULL;
 out:
-    if (m != NULL) {
-        protobuf_c_message_free_unpacked(m, NULL);
-    }
+    codec_msg_free(m);
     if (r != 0) {
         args_reset(args, opcode);
     }
@@ -401,7 +430,7 @@ out:
 int codec_encode_msg(const ProtobufCMessage *m, uint8_t **body, size_t *len)
 {
     uint8_t *buf = NULL;
-    size_t n;
+    size_t n = 0;
     int r = PSC_SERIALIZING_BODY_FAILED;
 
     *body = NULL;
@@ -425,7 +454,11 @@ int codec_encode_msg(const ProtobufCMessage *m, uint8_t **body, size_t *len)
     buf = NULL;
     r = 0;
 out:
-    free(buf);
+    /* A result that failed to pack may still hold part of a secret. */
+    if (buf != NULL) {
+        explicit_bzero(buf, n);
+        free(buf);
+    }
     return r;
 }
 

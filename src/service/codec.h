@@ -28,8 +28,12 @@
 const ProtobufCMessageDescriptor *codec_op_desc(uint32_t opcode);
 const ProtobufCMessageDescriptor *codec_result_desc(uint32_t opcode);
 
+/* Frees a decoded message after wiping every block protobuf-c allocated for it (NULL-safe): the
+ * bytes and strings of a request may be secrets. */
+void codec_msg_free(ProtobufCMessage *m);
+
 /* Unpacks body as opcode's Operation and checks its strings; *msg is the message, to free with
- * protobuf_c_message_free_unpacked(*msg, NULL). No PSA conversion: the core provider reads the
+ * codec_msg_free. No PSA conversion: the core provider reads the
  * few fields it needs itself. On failure *msg is NULL. */
 int codec_decode_msg(uint32_t opcode, const uint8_t *body, size_t len, ProtobufCMessage **msg);
 

@@ -97,8 +97,7 @@ out:
         mbedtls_platform_zeroize(out.p, out.len);
         free(out.p);
     }
-    if (msg)
-        protobuf_c_message_free_unpacked(msg, NULL);
+    codec_msg_free(msg);
     return rc;
 }
 

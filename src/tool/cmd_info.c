@@ -2,9 +2,21 @@
  * list-opcodes, list-keys, list-clients, and delete-client. */
 #include <stdio.h>
 
+#include "common/log.h"
 #include "tool/commands.h"
 #include "tool/names.h"
 #include "tool/tlog.h"
+
+/* Strings the service sends (key and client names, provider descriptions) are printed with
+ * their control characters escaped (\xNN), as the service's log does: a name must not drive
+ * the terminal or fake lines of output. At most SHOW_BUF bytes of escaped text are printed per
+ * string, the cut marked by "...". */
+#define SHOW_BUF 4096
+
+static const char *shown(char buf[SHOW_BUF], const char *s)
+{
+    return log_escape(buf, SHOW_BUF, s, 0);
+}
 
 static int run_ping(struct tool *t, const struct cmd_spec *spec, const struct args *a)
 {
@@ -45,10 +57,11 @@ static int run_list_providers(struct tool *t, const struct cmd_spec *spec, const
     for (size_t i = 0; i < n; i++) {
         const char *name = names_provider(p[i].id);
         printf("ID: 0x%02x (%s)\n", p[i].id, name ? name : "Unknown provider");
-        printf("Description: %s\n", p[i].description);
+        char b[SHOW_BUF];
+        printf("Description: %s\n", shown(b, p[i].description));
         printf("Version: %u.%u.%u\n", p[i].version_maj, p[i].version_min, p[i].version_rev);
-        printf("Vendor: %s\n", p[i].vendor[0] ? p[i].vendor : "Unspecified");
-        printf("UUID: %s\n\n", p[i].uuid);
+        printf("Vendor: %s\n", p[i].vendor[0] ? shown(b, p[i].vendor) : "Unspecified");
+        printf("UUID: %s\n\n", shown(b, p[i].uuid));
     }
     parsec_provider_info_free(p, n);
     return 0;
@@ -87,7 +100,8 @@ static int run_list_authenticators(struct tool *t, const struct cmd_spec *spec,
     for (size_t i = 0; i < n; i++) {
         const char *name = names_auth(p[i].id);
         printf("ID: 0x%02x (%s)\n", p[i].id, name ? name : "Unknown authenticator");
-        printf("Description: %s\n", p[i].description);
+        char b[SHOW_BUF];
+        printf("Description: %s\n", shown(b, p[i].description));
         printf("Version: %u.%u.%u\n\n", p[i].version_maj, p[i].version_min, p[i].version_rev);
     }
     parsec_authenticator_info_free(p, n);
@@ -172,11 +186,11 @@ static int run_list_keys(struct tool *t, const struct cmd_spec *spec, const stru
     }
     tlog(TLOG_INFO, SUB_TARGET("list_keys"), "Available keys:");
     for (size_t i = 0; i < n; i++) {
-        char type[NAMES_MAX], alg[NAMES_MAX];
+        char type[NAMES_MAX], alg[NAMES_MAX], b[SHOW_BUF];
         const char *prov = names_provider(k[i].provider_id);
         names_key_type(k[i].attributes.type, type, sizeof(type));
         names_alg(k[i].attributes.alg, alg, sizeof(alg));
-        printf("* %s (%s, %s, %zu bits, permitted algorithm: %s)\n", k[i].name,
+        printf("* %s (%s, %s, %zu bits, permitted algorithm: %s)\n", shown(b, k[i].name),
                prov ? prov : "Unknown provider", type, k[i].attributes.bits, alg);
     }
     parsec_key_info_free(k, n);
@@ -212,8 +226,10 @@ static int run_list_clients(struct tool *t, const struct cmd_spec *spec, const s
         return 0;
     }
     tlog(TLOG_INFO, SUB_TARGET("list_clients"), "Parsec clients:");
-    for (size_t i = 0; i < n; i++)
-        printf("%s\n", c[i]);
+    for (size_t i = 0; i < n; i++) {
+        char b[SHOW_BUF];
+        printf("%s\n", shown(b, c[i]));
+    }
     parsec_string_list_free(c, n);
     return 0;
 }

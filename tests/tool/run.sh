@@ -341,6 +341,17 @@ suite_commands() {
     t list-keys
     check "the deleted key is gone" bash -c "! grep -q 'rsa-enc ' '$OUT'"
 
+    # a key name made of control characters is listed escaped, never raw on the terminal
+    t create-ecc-key --key-name $'evil\n* forged (line)\e[31m\xc2\x9b'
+    expect_rc 0 "create-ecc-key with control characters in the name"
+    t list-keys
+    expect_out_has '* evil\x0a* forged (line)\x1b[31m\xc2\x9b (Mbed Crypto provider' \
+        "list-keys escapes control characters"
+    check "list-keys prints no raw control character" bash -c "! grep -qP '[\\x00-\\x09\\x0b-\\x1f\\x7f]|\\xc2[\\x80-\\x9f]' '$OUT'"
+    check "list-keys prints no forged line" bash -c "! grep -q '^\\* forged' '$OUT'"
+    t delete-key --key-name $'evil\n* forged (line)\e[31m\xc2\x9b'
+    expect_rc 0 "delete-key with control characters in the name"
+
     # list-clients / delete-client (the tool's application name is an admin here)
     t list-clients
     expect_rc 0 list-clients

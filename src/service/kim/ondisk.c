@@ -405,10 +405,11 @@ static int store(struct ondisk_store *s, const struct kim_ident *who, const stru
     int dfd = -1, rc;
 
     if (locate(who, &loc) != 0) {
+        char kb[LOG_STR_BUF];
         log_error(KIM_LOG,
                   "on-disk key info manager: application or key name of \"%s\" cannot "
                   "be a file name (empty, or longer than 189 bytes)",
-                  who->key_name);
+                  log_str(kb, who->key_name));
         return must_exist ? PSC_PSA_DOES_NOT_EXIST : PSC_KEY_INFO_MANAGER_ERROR;
     }
     rc = bincode_key_info_encode(info, &buf, &len);

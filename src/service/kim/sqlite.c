@@ -476,8 +476,9 @@ static int sqlite_get(void *p, const struct kim_ident *who, struct kim_info *inf
     } else {
         rc = column_info(st, 0, info);
         if (rc == PSC_INVALID_ENCODING) {
+            char kb[LOG_STR_BUF];
             log_error(KIM_LOG, "SQLite key info manager %s: unreadable mapping of key \"%s\"",
-                      s->path, who->key_name);
+                      s->path, log_str(kb, who->key_name));
             rc = PSC_KEY_INFO_MANAGER_ERROR;
         }
     }
@@ -599,8 +600,9 @@ static int sqlite_list(void *p, const struct kim_filter *f, struct kim_list *out
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rc = row_to_entry(st, out);
         if (rc == PSC_INVALID_ENCODING) {
+            char kb[LOG_STR_BUF];
             log_error(KIM_LOG, "SQLite key info manager %s: unreadable mapping of key \"%s\"",
-                      s->path, text_of(st, 2));
+                      s->path, log_str(kb, text_of(st, 2)));
             rc = PSC_KEY_INFO_MANAGER_ERROR;
         }
         if (rc != 0)

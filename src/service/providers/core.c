@@ -93,7 +93,7 @@ static int op_list_opcodes(struct psc_service *s, const uint8_t *in, size_t in_l
     if (rc != 0)
         return rc;
     uint32_t id = ((ListOpcodes__Operation *)m)->provider_id;
-    protobuf_c_message_free_unpacked(m, NULL);
+    codec_msg_free(m);
     /* The original casts the id to 8 bits before checking it. */
     id &= 0xFF;
     uint32_t ops[PSC_OP_LIMIT];
@@ -218,10 +218,11 @@ static int op_list_keys(struct psc_service *s, const struct psc_app *app, uint8_
         /* Clients require the attributes: a key without a wire form for them is left out
          * rather than sent incomplete. */
         if (conv_attrs_to_pb(&e[k].info.attrs, &ki->attributes) != 0) {
+            char pb[LOG_STR_BUF];
             log_warn(MOD,
                      "provider \"%s\": a key whose attributes have no protobuf form "
                      "is not listed",
-                     e[k].provider_name);
+                     log_str(pb, e[k].provider_name));
             free(ki);
             continue;
         }
@@ -301,7 +302,7 @@ static int op_delete_client(struct psc_service *s, const struct psc_app *app, co
         }
         kim_entries_free(e, ne);
     }
-    protobuf_c_message_free_unpacked(m, NULL);
+    codec_msg_free(m);
     *body = NULL;
     *len = 0;
     return 0;
@@ -318,7 +319,7 @@ int core_handle(struct psc_service *s, const struct psc_app *app, uint32_t opcod
         int rc = codec_decode_msg(opcode, in, in_len, &m);
         if (rc != 0)
             return rc;
-        protobuf_c_message_free_unpacked(m, NULL);
+        codec_msg_free(m);
     }
     switch (opcode) {
     case PSC_OP_PING:

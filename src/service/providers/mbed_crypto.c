@@ -53,6 +53,7 @@
 #include "psa/policy.h"
 #include "service/fs_trust.h"
 #include "service/kim/kim.h"
+#include "service/providers/mbed_keygen.h"
 #include "wire/status.h"
 
 static const char *const MOD = "parsec::providers::mbed_crypto";
@@ -262,6 +263,12 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
     if (!data && PSA_KEY_TYPE_IS_PUBLIC_KEY(k.type))
         return PSC_PSA_INVALID_ARGUMENT;
 
+    /* The slow part of a generation runs before the lock is taken; the key pair is then
+     * imported under it. */
+    uint8_t *made = NULL;
+    size_t made_len = 0;
+    if (!data && mbed_keygen_handles(&k) && (rc = mbed_keygen(&k, &made, &made_len)) != 0)
+        goto out;
     psa_key_id_t id = 0;
     psa_key_attributes_t pa;
     pthread_mutex_lock(&psa_lock);
@@ -269,8 +276,9 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
     if (rc == 0) {
         psa_attrs_fill(&k, id, &pa);
         psa_key_id_t got = 0;
-        psa_status_t st = data ? psa_import_key(&pa, bytes_of(data), data->len, &got)
-                               : psa_generate_key(&pa, &got);
+        psa_status_t st = data   ? psa_import_key(&pa, bytes_of(data), data->len, &got)
+                          : made ? psa_import_key(&pa, made, made_len, &got)
+                                 : psa_generate_key(&pa, &got);
         psa_reset_key_attributes(&pa);
         rc = psc_status_from_psa(st);
         /* The mapping records the size Mbed TLS found when the client let it deduce it. */
@@ -285,10 +293,13 @@ static int key_create(struct psc_provider *p, const struct psc_app *app, const s
             (void)psa_destroy_key(id);
     }
     pthread_mutex_unlock(&psa_lock);
+out:
+    mbed_keygen_free(made, made_len);
     if (rc != 0) {
+        char kb[LOG_STR_BUF];
         if (p->env.log_error_details)
-            log_error(MOD, "%s key \"%s\" status: %d", data ? "import" : "generate", who.key_name,
-                      rc);
+            log_error(MOD, "%s key \"%s\" status: %d", data ? "import" : "generate",
+                      log_str(kb, who.key_name), rc);
         return rc;
     }
 
@@ -380,9 +391,10 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     rc = kim_remove_if(p->kim, &who, idb, sizeof(idb));
     if (gone) {
         /* Destroyed by a concurrent request, or a mapping left by an interrupted destroy. */
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
         if (rc == 0)
             log_warn(MOD, "key \"%s\" of \"%s\" was not in the key store: its mapping is removed",
-                     who.key_name, who.app);
+                     log_str(kb, who.key_name), log_str(ab, who.app));
         return PSC_PSA_DOES_NOT_EXIST;
     }
     /* Removed meanwhile by a request that found the key gone: this one destroyed it. */
@@ -437,10 +449,11 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
     if (rc == 0)
         rc = fn(a, id, &k, out);
     pthread_mutex_unlock(&psa_lock);
+    char kb[LOG_STR_BUF];
     if (rc != 0 && p->env.log_error_details)
         log_error(MOD, "%s on key \"%s\" status: %d",
                   psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
-                  a->key_name ? a->key_name : "", rc);
+                  log_str(kb, a->key_name), rc);
     return rc;
 }
 
@@ -986,8 +999,9 @@ static int coherency_pass(struct psc_provider *p, char *err, size_t err_len)
             .provider_name = e[i].provider_name,
             .key_name = e[i].key_name,
         };
-        log_warn(MOD, "key \"%s\" of \"%s\" %s: its mapping is removed", e[i].key_name, e[i].app,
-                 id ? "is not in the key store" : "has no valid key id");
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
+        log_warn(MOD, "key \"%s\" of \"%s\" %s: its mapping is removed", log_str(kb, e[i].key_name),
+                 log_str(ab, e[i].app), id ? "is not in the key store" : "has no valid key id");
         int r = kim_remove(p->kim, &who);
         if (r != 0 && r != PSC_PSA_DOES_NOT_EXIST) {
             snprintf(err, err_len, "cannot remove a stale key mapping (status %d)", r);

@@ -4,8 +4,8 @@
  *
  * Mbed TLS keeps its PSA state (key slots, random generator, storage folder) per process, so
  * every instance of this provider shares one back-end: instances must use the same key store
- * folder, key ids are allocated from one process-wide counter, and calls into Mbed TLS are
- * serialised by one process-wide lock. */
+ * folder, key ids are allocated from one process-wide counter, and calls into its PSA API are
+ * serialised by one process-wide lock (key pairs are computed outside it: mbed_keygen.h). */
 #ifndef PARSEC_PROVIDER_MBED_CRYPTO_H
 #define PARSEC_PROVIDER_MBED_CRYPTO_H
 
