@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +54,9 @@ static void usage(FILE *f)
             "and the running one keeps serving).\n"
             "Environment: RUST_LOG or PARSEC_LOG sets the log level (error, warn, info, debug,\n"
             "trace) unless the configuration's log_level does; NOTIFY_SOCKET, LISTEN_FDS and\n"
-            "LISTEN_PID are honoured for systemd.\n");
+            "LISTEN_PID are honoured for systemd.\n"
+            "Exit status: 0 stopped by a signal, 1 start-up failure, 2 usage error,\n"
+            "78 configuration missing, invalid or refused (systemd does not restart).\n");
 }
 
 /* Makes a configured path absolute against the working directory at start, so that the
@@ -327,6 +330,10 @@ int main(int argc, char **argv)
     if (load_config(&d, &cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "parsec: %s\n", err);
         log_error(MOD, "%s", err);
+        /* Restarting cannot help until the file is fixed: the unit's
+         * RestartPreventExitStatus= names this status. */
+        if (d.config_path)
+            rc = EX_CONFIG;
         goto out;
     }
     apply_logging(&cfg);
@@ -336,6 +343,7 @@ int main(int argc, char **argv)
             log_error(MOD, "Insecure configuration; the Parsec service should not be running as "
                            "root! (set allow_root = true in [core_settings] to override)");
             config_free(&cfg);
+            rc = EX_CONFIG;
             goto out;
         }
         log_warn(MOD, "running as root on the embedded defaults: use a configuration file and "
