@@ -29,7 +29,11 @@ fail() {
     echo "FAIL: $*" >&2
     exit 1
 }
-ok() { echo "ok: $*"; }
+passed=0
+ok() {
+    passed=$((passed + 1))
+    echo "ok: $*"
+}
 
 stop_service() {
     if [ -n "$svc_pid" ]; then
@@ -47,7 +51,7 @@ cleanup() {
         if getent passwd $u >/dev/null; then userdel -r $u >/dev/null 2>&1 || true; fi
     done
     if [ -n "${PARSEC_PKG_KEEP:-}" ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
-    if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+    if [ $rc -eq 0 ]; then echo "$passed passed, 0 failed"; else echo "$passed passed, 1 failed"; fi
     exit $rc
 }
 trap cleanup EXIT
@@ -177,6 +181,10 @@ getent passwd $UOUT >/dev/null || useradd -m $UOUT
 start_service
 wait_ready
 [ "$(stat -c %G:%a $SOCK)" = parsec-clients:660 ] || fail "socket: $(stat -c %G:%a $SOCK)"
+[ "$(ps -o user= -p "$svc_pid")" = parsec ] || fail "the service runs as $(ps -o user= -p "$svc_pid")"
+tr '\0' '\n' <"/proc/$svc_pid/environ" | grep -qx LISTEN_FDS=1 ||
+    fail "the service was not given the socket"
+ok "the service runs as parsec on the socket it was given"
 ok "a member of parsec-clients reaches the service at the default endpoint"
 if as_user $UOUT parsec-tool ping >"$work/out.txt" 2>&1; then
     fail "a user outside parsec-clients reached the service"
@@ -187,7 +195,7 @@ ok "a user outside parsec-clients is refused: $(head -n 1 "$work/out.txt")"
 as_user $UIN parsec-tool create-ecc-key -k pkgtest-key >/dev/null 2>&1 || fail "create-ecc-key"
 as_user $UIN parsec-tool export-public-key -k pkgtest-key >"$work/key.pem" || fail "export"
 sign_and_verify() {
-    as_user $UIN parsec-tool sign -k pkgtest-key "package test $1" >"$work/sig.b64" ||
+    as_user $UIN parsec-tool sign -k pkgtest-key "package test $1" >"$work/sig.b64" 2>/dev/null ||
         fail "sign ($1)"
     openssl base64 -d -A -in "$work/sig.b64" -out "$work/sig.der"
     printf 'package test %s' "$1" >"$work/msg.txt"
@@ -196,7 +204,7 @@ sign_and_verify() {
     ok "signed with the service, verified by OpenSSL ($1)"
 }
 sign_and_verify install
-as_user $UIN parsec-tool create-csr -k pkgtest-key --cn pkgtest.example >"$work/req.csr" ||
+as_user $UIN parsec-tool create-csr -k pkgtest-key --cn pkgtest.example >"$work/req.csr" 2>/dev/null ||
     fail "create-csr"
 openssl req -in "$work/req.csr" -noout -verify >/dev/null 2>&1 || fail "CSR does not verify"
 ok "CSR verifies"
@@ -223,6 +231,8 @@ stop_service
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q parsec >/dev/null 2>&1 || fail "remove"
 [ -d /var/lib/parsec ] || fail "remove deleted /var/lib/parsec"
 [ -f /etc/parsec/config.toml ] || fail "remove deleted the conffile"
+[ -n "$(find /var/lib/parsec -name '*.sqlite3' -user parsec)" ] || fail "remove deleted the key mappings"
+ok "remove kept /var/lib/parsec and the configuration"
 install_debs "$work/v2" parsec
 start_service
 wait_ready
