@@ -15,4 +15,4 @@ apt-get install -y -q --no-install-recommends \
     libcmocka-dev libssl-dev openssl \
     clang llvm libclang-rt-14-dev valgrind procps \
     librust-parsec-interface-dev \
-    debhelper dpkg-dev fakeroot devscripts lintian adduser systemd man-db util-linux
+    debhelper dpkg-dev fakeroot devscripts lintian adduser systemd systemd-container man-db util-linux

@@ -4,7 +4,10 @@
 # parsec.socket do, without systemd as PID 1: systemd-socket-activate holds the socket, setpriv
 # takes the unit's user, group and working directory. Then: a member of parsec-clients signs
 # (a signature OpenSSL verifies), a user outside the group is refused, an upgrade to a rebuilt
-# package keeps the key, remove keeps it, purge deletes it.
+# package keeps the key, remove keeps it, purge deletes it. Before that, the same packages are
+# installed in a container booted with systemd as PID 1 (systemd-nspawn over a throw-away
+# overlay of this machine's root), where the units run for real: socket activation, the
+# hardening settings, reload, and exit status 78 stopping the restarts.
 #
 # Runs as root and changes the machine: it installs the packages and creates the users
 # parsec-pkgtest-in and parsec-pkgtest-out; everything is purged or deleted at the end.
@@ -35,6 +38,8 @@ ok() {
     echo "ok: $*"
 }
 
+ns_root=
+ns_upper=
 stop_service() {
     if [ -n "$svc_pid" ]; then
         kill -TERM "$svc_pid" 2>/dev/null || true
@@ -46,6 +51,8 @@ stop_service() {
 cleanup() {
     rc=$?
     stop_service
+    if [ -n "$ns_root" ]; then umount "$ns_root" 2>/dev/null || true; fi
+    if [ -n "$ns_upper" ]; then umount "$ns_upper" 2>/dev/null || true; fi
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $PKGS >/dev/null 2>&1 || true
     for u in $UIN $UOUT; do
         if getent passwd $u >/dev/null; then userdel -r $u >/dev/null 2>&1 || true; fi
@@ -141,6 +148,92 @@ install_debs() {
         { cat "$work/apt.log"; fail "installing $*"; }
 }
 
+# The units under systemd as PID 1: a container booted from an overlay of this machine's root
+# (all writes go to a tmpfs and vanish), the packages installed in it, checks run by a unit.
+systemd_boot_test() {
+    dir=$1
+    ns=$work/nspawn
+    mkdir -p "$ns/upper" "$ns/root" "$ns/out" "$ns/pkgs"
+    cp "$dir"/parsec_*.deb "$dir"/parsec-tool_*.deb "$ns/pkgs/"
+    mount -t tmpfs tmpfs "$ns/upper"
+    ns_upper=$ns/upper
+    mkdir -p "$ns/upper/u/etc" "$ns/upper/w"
+    : >"$ns/upper/u/etc/machine-id" # a machine id of its own, made at boot
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$ns/upper/u,workdir=$ns/upper/w" "$ns/root"
+    ns_root=$ns/root
+    cat >"$ns/inner.sh" <<'EOS'
+#!/bin/sh
+# Runs in the container, as a unit started at boot.
+exec >/out/log 2>&1
+ok() { echo "ok: $*"; }
+fail() { echo "FAIL: $*"; journalctl -u parsec --no-pager | tail -20; systemctl poweroff; exit 1; }
+DEBIAN_FRONTEND=noninteractive dpkg -i /pkgs/*.deb >/dev/null || fail "dpkg -i"
+# Debian's postinst starts the units; a policy-rc.d of a container image may prevent it.
+systemctl start parsec.socket || fail "parsec.socket does not start"
+# Only the socket listens: the first connection must start the service.
+systemctl stop parsec.service 2>/dev/null
+systemctl is-active parsec.service >/dev/null && fail "the service does not stop"
+[ "$(stat -c %U:%G:%a /run/parsec/parsec.sock)" = parsec:parsec-clients:660 ] ||
+    fail "socket $(stat -c %U:%G:%a /run/parsec/parsec.sock)"
+useradd -m -G parsec-clients pin && useradd -m pout
+runuser -u pin -- parsec-tool ping >/dev/null 2>&1 || fail "ping by a member of parsec-clients"
+systemctl is-active parsec.service >/dev/null || fail "not socket-activated"
+ok "socket activation: the first connection started the service"
+[ "$(systemctl show parsec.service -p StatusText --value)" = Serving ] ||
+    fail "Type=notify: no READY/STATUS"
+pid=$(systemctl show parsec.service -p MainPID --value)
+[ "$(ps -o user= -p "$pid")" = parsec ] || fail "runs as $(ps -o user= -p "$pid")"
+ok "Type=notify, running as parsec"
+cd /tmp
+runuser -u pin -- parsec-tool create-ecc-key -k boot-key >/dev/null 2>&1 ||
+    fail "create-ecc-key under the hardened unit"
+runuser -u pin -- parsec-tool export-public-key -k boot-key >key.pem 2>/dev/null || fail "export"
+runuser -u pin -- parsec-tool sign -k boot-key "under systemd" 2>/dev/null |
+    openssl base64 -d -A >sig.der
+printf 'under systemd' >msg.txt
+openssl dgst -sha256 -verify key.pem -signature sig.der msg.txt >/dev/null ||
+    fail "signature does not verify"
+ok "a key made and used under the hardened unit; OpenSSL verifies the signature"
+runuser -u pout -- parsec-tool ping >out.txt 2>&1 && fail "an outsider reached the service"
+grep -q "Permission denied" out.txt || fail "outsider: $(cat out.txt)"
+ok "a user outside parsec-clients is refused"
+systemctl reload parsec.service || fail "reload"
+[ "$(systemctl show parsec.service -p MainPID --value)" = "$pid" ] || fail "reload restarted"
+runuser -u pin -- parsec-tool list-keys 2>&1 | grep -q boot-key || fail "key after reload"
+ok "reload (SIGHUP) keeps the process and the key"
+echo 'broken = [' >>/etc/parsec/config.toml
+systemctl restart parsec.service 2>/dev/null && fail "a broken configuration started"
+i=0
+while [ "$(systemctl show parsec.service -p ActiveState --value)" != failed ]; do
+    i=$((i + 1)); [ $i -le 50 ] || fail "not failed: $(systemctl show parsec.service -p ActiveState --value)"
+    sleep 0.2
+done
+[ "$(systemctl show parsec.service -p ExecMainStatus --value)" = 78 ] || fail "exit status"
+[ "$(systemctl show parsec.service -p NRestarts --value)" = 0 ] || fail "restarted"
+journalctl -u parsec --no-pager | grep -q "/etc/parsec/config.toml:[0-9]*:" ||
+    fail "the journal does not name the file and line"
+ok "a broken configuration: exit status 78, no restart, the journal names the line"
+echo "RESULT: PASS"
+systemctl poweroff
+EOS
+    chmod 0755 "$ns/inner.sh"
+    printf '[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/inner.sh\n' \
+        >"$ns/pkgtest.service"
+    timeout 300 systemd-nspawn -q -D "$ns/root" --keep-unit --register=no --link-journal=no \
+        --bind="$ns/out:/out" --bind-ro="$ns/pkgs:/pkgs" --bind-ro="$ns/inner.sh:/inner.sh" \
+        --bind-ro="$ns/pkgtest.service:/etc/systemd/system/pkgtest.service" \
+        -b -- systemd.wants=pkgtest.service >"$ns/console.log" 2>&1 || true
+    umount "$ns_root" && ns_root=
+    umount "$ns_upper" && ns_upper=
+    if [ ! -s "$ns/out/log" ]; then
+        tail -20 "$ns/console.log"
+        fail "the container did not boot or did not run the checks"
+    fi
+    grep -v '^RESULT' "$ns/out/log" | sed 's/^/  /'
+    grep -qx "RESULT: PASS" "$ns/out/log" || fail "the units under systemd"
+    ok "the units under systemd as PID 1 (systemd-nspawn)"
+}
+
 echo "== package build"
 build_packages "$work/v1"
 ls -l "$work"/v1/*.deb | awk '{print $5, $9}'
@@ -149,10 +242,13 @@ echo "== lintian"
 lintian --fail-on error,warning "$work"/v1/*.changes || fail "lintian"
 ok "lintian: no error, no warning"
 
-echo "== install"
 # A clean start: nothing left from an earlier run.
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $PKGS >/dev/null 2>&1 || true
 rm -rf /var/lib/parsec
+echo "== the units under systemd as PID 1"
+systemd_boot_test "$work/v1"
+
+echo "== install"
 install_debs "$work/v1" $PKGS
 getent passwd parsec >/dev/null || fail "no parsec user"
 getent group parsec >/dev/null || fail "no parsec group"

@@ -256,6 +256,18 @@ static void reload(struct daemon_state *d, struct server *srv)
     service_free(r.old);
 }
 
+/* What to do about a configuration file that cannot be read; a file that can be read but is
+ * wrong gets its line named by the parser instead. */
+static const char *config_fix(const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return "";
+    if (errno == ENOENT)
+        return " (create it, e.g. from packaging/config.toml, or name another file with -c)";
+    return " (the service's user must be able to read it and search its folders, e.g. "
+           "chgrp parsec FILE && chmod 0640 FILE)";
+}
+
 static int parse_args(int argc, char **argv, struct daemon_state *d)
 {
     static const struct option opts[] = {
@@ -328,8 +340,9 @@ int main(int argc, char **argv)
     if (!d.config_path)
         d.state_dir = state_dir_default();
     if (load_config(&d, &cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "parsec: %s\n", err);
-        log_error(MOD, "%s", err);
+        const char *fix = d.config_path ? config_fix(d.config_path) : "";
+        fprintf(stderr, "parsec: %s%s\n", err, fix);
+        log_error(MOD, "%s%s", err, fix);
         /* Restarting cannot help until the file is fixed: the unit's
          * RestartPreventExitStatus= names this status. */
         if (d.config_path)

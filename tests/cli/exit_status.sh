@@ -29,6 +29,7 @@ mentions() { # description text
 
 expect 78 "missing configuration" "$parsec" -c "$tmp/absent.toml"
 mentions "missing configuration" "$tmp/absent.toml"
+mentions "missing configuration" "create it"
 
 printf '[core_settings]\n[listener]\nlistener_type = "DomainSocket"\n' >"$tmp/invalid.toml"
 expect 78 "invalid configuration" "$parsec" -c "$tmp/invalid.toml"
@@ -58,6 +59,17 @@ key_store_path = "$tmp/state/keys"
 EOC
     expect 78 "root without allow_root" "$parsec" -c "$tmp/valid.toml"
     mentions "root without allow_root" "allow_root"
+fi
+
+# A file the service's user cannot read (the test needs root to become another user).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    chmod 0755 "$tmp"
+    printf '[core_settings]\n' >"$tmp/secret.toml"
+    chmod 0600 "$tmp/secret.toml"
+    expect 78 "unreadable configuration" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$parsec" -c "$tmp/secret.toml"
+    mentions "unreadable configuration" "$tmp/secret.toml"
+    mentions "unreadable configuration" "chmod 0640"
 fi
 
 expect 2 "unknown option" "$parsec" --no-such-option
