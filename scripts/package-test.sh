@@ -314,7 +314,12 @@ ok "libparsec-dev and libparsec1: example built with pkg-config signs and verifi
 echo "== upgrade"
 build_packages "$work/v2" +pkgtest
 stop_service
+echo "# edited by the operator" >>/etc/parsec/config.toml
 install_debs "$work/v2" $PKGS
+grep -qx "# edited by the operator" /etc/parsec/config.toml || fail "the upgrade lost an edit"
+[ "$(stat -c %U:%G:%a /etc/parsec/config.toml)" = root:parsec:640 ] ||
+    fail "config.toml after the upgrade: $(stat -c %U:%G:%a /etc/parsec/config.toml)"
+ok "the upgrade keeps the operator's config.toml and its mode"
 v=$(dpkg-query -W -f='${Version}' parsec)
 case "$v" in *pkgtest*) ;; *) fail "not upgraded: $v" ;; esac
 start_service
