@@ -11,12 +11,22 @@
 #
 # Runs as root and changes the machine: it installs the packages and creates the users
 # parsec-pkgtest-in and parsec-pkgtest-out; everything is purged or deleted at the end.
-# Usage: scripts/package-test.sh   (PARSEC_PKG_KEEP=1 keeps the work folder)
+# Usage: scripts/package-test.sh   (PARSEC_PKG_KEEP=1 keeps the work folder; it refuses to
+# run where parsec is installed or /var/lib/parsec exists, unless CI=true or PARSEC_PKG_FORCE=1)
 set -eu
 cd "$(dirname "$0")/.."
 src=$(pwd)
 if [ "$(id -u)" -ne 0 ]; then
     echo "package-test.sh: run as root" >&2
+    exit 1
+fi
+# The test purges the packages and deletes /var/lib/parsec: never on a machine whose service
+# holds real keys, unless told so.
+if [ "${CI:-}" != true ] && [ -z "${PARSEC_PKG_FORCE:-}" ] &&
+    { [ -e /var/lib/parsec ] ||
+        [ "$(dpkg-query -W -f='${Status}' parsec 2>/dev/null)" = "install ok installed" ]; }; then
+    echo "package-test.sh: parsec is installed or /var/lib/parsec exists; this test would delete" >&2
+    echo "their keys. Run it on a test machine, or set PARSEC_PKG_FORCE=1." >&2
     exit 1
 fi
 
