@@ -68,7 +68,11 @@ cleanup() {
         if getent passwd $u >/dev/null; then userdel -r $u >/dev/null 2>&1 || true; fi
     done
     if [ -n "${PARSEC_PKG_KEEP:-}" ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
-    if [ $rc -eq 0 ]; then echo "$passed passed, 0 failed"; else echo "$passed passed, 1 failed"; fi
+    if [ $rc -eq 0 ]; then
+        echo "package test: all $passed checks passed"
+    else
+        echo "package test: FAILED after $passed checks"
+    fi
     exit $rc
 }
 trap cleanup EXIT

@@ -13,7 +13,7 @@ cleanup() {
     rc=$?
     if [ -n "$svc" ]; then kill "$svc" 2>/dev/null || true; fi
     rm -rf "$work"
-    if [ $rc -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+    if [ $rc -eq 0 ]; then echo "quickstart test: passed"; else echo "quickstart test: FAILED"; fi
     exit $rc
 }
 trap cleanup EXIT
