@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +59,9 @@ static void usage(FILE *f)
             "Environment: RUST_LOG or PARSEC_LOG sets the log level (off, error, warn, info,\n"
             "debug, trace, or directives such as warn,parsec=debug; default warn); the\n"
             "configuration's log_level replaces its global level. NOTIFY_SOCKET, LISTEN_FDS\n"
-            "and LISTEN_PID are honoured for systemd.\n");
+            "and LISTEN_PID are honoured for systemd.\n"
+            "Exit status: 0 stopped by a signal, 1 start-up failure, 2 usage error,\n"
+            "78 configuration missing, invalid or refused (systemd does not restart).\n");
 }
 
 /* Makes a configured path absolute against the working directory at start, so that the
@@ -246,6 +249,18 @@ static void reload(struct daemon_state *d, struct server *srv)
     service_free(r.old);
 }
 
+/* What to do about a configuration file that cannot be read; a file that can be read but is
+ * wrong gets its line named by the parser instead. */
+static const char *config_fix(const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return "";
+    if (errno == ENOENT)
+        return " (create it, e.g. from packaging/config.toml, or name another file with -c)";
+    return " (the service's user must be able to read it and search its folders, e.g. "
+           "chgrp parsec FILE && chmod 0640 FILE)";
+}
+
 static int parse_args(int argc, char **argv, struct daemon_state *d)
 {
     static const struct option opts[] = {
@@ -340,6 +355,13 @@ int main(int argc, char **argv)
     if (!d.config_path)
         d.state_dir = state_dir_default();
     if (load_config(&d, &cfg, err, sizeof(err)) != 0) {
+        if (d.config_path) {
+            size_t n = strlen(err);
+            snprintf(err + n, sizeof(err) - n, "%s", config_fix(d.config_path));
+            /* Restarting cannot help until the file is fixed: the unit's
+             * RestartPreventExitStatus= names this status. */
+            rc = EX_CONFIG;
+        }
         start_failed(&d, 1, err);
         goto out;
     }
@@ -351,6 +373,7 @@ int main(int argc, char **argv)
                          "Insecure configuration; the Parsec service should not be running as "
                          "root! (set allow_root = true in [core_settings] to override)");
             config_free(&cfg);
+            rc = EX_CONFIG;
             goto out;
         }
         log_warn(MOD, "running as root on the embedded defaults: use a configuration file and "
