@@ -45,6 +45,8 @@ static const char *const MOD = "parsec::server";
 /* Events handled per epoll_wait, and connections accepted per wake-up of one worker. */
 #define EVENTS_MAX 64
 #define ACCEPT_BURST 32
+/* How long a worker out of descriptors waits before it tries accepting again. */
+#define ACCEPT_RETRY_MS 1000
 /* File descriptors kept back from connections (logs, key stores, back-ends). */
 #define FD_RESERVE 64
 /* Buckets of the table of users holding connections. */
@@ -99,6 +101,7 @@ struct worker {
     int ep;
     size_t n_conns;
     _Atomic int accepting;
+    uint64_t resume_at; /* paused for want of descriptors: when to try accepting again */
     struct conn_queue q[Q_COUNT];
 };
 
@@ -570,9 +573,11 @@ static void accept_some(struct worker *w)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors beyond the reserve: stop accepting until a connection
-                 * closes, rather than spinning on a listening socket that stays readable. */
+                 * closes, or for a while if this worker holds none, rather than spinning on a
+                 * listening socket that stays readable. */
                 log_warn(MOD, "cannot accept: %s", strerror(errno));
                 set_accepting(w, 0);
+                w->resume_at = now_ms() + ACCEPT_RETRY_MS;
             }
             return;
         }
@@ -690,7 +695,11 @@ static void *worker_main(void *arg)
             cut = 1;
             continue;
         }
+        if (!stopping && !w->accepting && now >= w->resume_at && set_accepting(w, 1) != 0)
+            w->resume_at = now + ACCEPT_RETRY_MS;
         uint64_t next = stopping && !cut ? stop_at : UINT64_MAX;
+        if (!stopping && !w->accepting && w->resume_at < next)
+            next = w->resume_at;
         for (int q = 0; q < Q_COUNT; q++)
             if (w->q[q].head && w->q[q].head->due[q] < next)
                 next = w->q[q].head->due[q];
