@@ -52,12 +52,15 @@
 /* The well-behaved request: a hash over 4 KiB. */
 #define GOOD_INPUT 4096
 /* Descriptor test: processes, connections each, pause between trickled bytes (well within the
- * 1 s timeout), and Pings asked while they trickle. */
+ * 1 s timeout), and Pings asked while they trickle: GOOD_PINGS, GOOD_PING_GAP_MS apart, span
+ * more than the default request_time_limit (10 s), so that the Pings also meet the hostile
+ * connections being cut and coming back. */
 #define HOSTILE_PROCS 3
 #define HOSTILE_CONNS 9000
 #define TRICKLE_MS 300
 #define RECONNECTS_PER_ROUND 500
-#define GOOD_PINGS 30
+#define GOOD_PINGS 60
+#define GOOD_PING_GAP_MS 200
 /* The body each trickling connection announces: far more than it ever sends. */
 #define TRICKLE_BODY 60000
 
@@ -370,7 +373,7 @@ static void descriptor_exhaustion(void **state)
             break;
         }
         ok++;
-        usleep(200 * 1000);
+        usleep(GOOD_PING_GAP_MS * 1000);
     }
     free(ping);
     printf("descriptors: %d of %d Pings answered 0 while the hostile user trickled\n", ok,
