@@ -35,8 +35,9 @@ static const char *const MOD = "parsec::server";
 /* Heap held by request and reply buffers across all connections, unless [core_settings]
  * request_memory_limit says otherwise: at most this, or four requests of the configured
  * body_len_limit if that is more. Each buffer holds only bytes that arrived, but thousands of
- * clients each sending a large body would otherwise take the machine's memory; a request that
- * would go beyond is answered PsaErrorInsufficientMemory, as a failed allocation is. */
+ * clients each sending a large body would otherwise take the machine's memory; a request or a
+ * reply that would go beyond is answered PsaErrorInsufficientMemory, as a failed allocation
+ * is. */
 #define REQUEST_MEMORY_MIN ((size_t)64 << 20)
 #define REQUEST_MEMORY_BODIES 4
 /* The most one request occupies: header, the largest body, the largest authentication field.
@@ -510,7 +511,7 @@ static int conn_grow(struct server *srv, struct conn *c)
 
 /* Reads what the client has sent and moves the request forward. Returns READ_DONE when the
  * connection was answered (it may be closed), READ_IDLE when nothing new had arrived and
- * READ_PROGRESS when bytes were read and more are awaited. Only progress renews the deadline:
+ * READ_PROGRESS when bytes were read and more are awaited. Only progress renews the timeout:
  * a worker busy for a while must not count its own delay against a client. */
 enum { READ_DONE = -1, READ_IDLE = 0, READ_PROGRESS = 1 };
 
