@@ -385,11 +385,65 @@ static void descriptor_exhaustion(void **state)
     daemon_cleanup(&D);
 }
 
+/* ---- the configured share ---------------------------------------------------------------- */
+
+#define SHARE_MAX_CONNS 100
+#define SHARE_HELD (SHARE_MAX_CONNS / 2)
+static const char SHARE_CONFIG[] =
+    ST_CONFIG("thread_pool_size = 2\nmax_connections = 100\npeer_share_percent = 50\n", "60000",
+              ST_KIM_SQLITE);
+
+static void hostile_ping(int report)
+{
+    dprintf(report, "%d\n", st_ping(D.sock));
+}
+
+/* A user holding its share of max_connections is refused 1141 at once for one more, and
+ * another user is still served. */
+static void connection_share_configured(void **state)
+{
+    (void)state;
+    if (skip_unless_root())
+        skip();
+    start_shared(SHARE_CONFIG);
+    int fds[SHARE_HELD];
+    for (int i = 0; i < SHARE_HELD; i++) {
+        fds[i] = st_connect(D.sock, GOOD_WAIT_MS);
+        assert_true(fds[i] >= 0);
+    }
+    /* Accepted after them (the listening queue is served in order): over the share. */
+    int fd = st_connect(D.sock, GOOD_WAIT_MS);
+    assert_true(fd >= 0);
+    uint8_t hdr[PSC_WIRE_HEADER_SIZE];
+    uint8_t *body = NULL;
+    uint32_t bl;
+    assert_int_equal(st_read_reply(fd, hdr, &body, &bl), 0);
+    free(body);
+    close(fd);
+    printf("share: connection %d of one user got status %d\n", SHARE_HELD + 1,
+           st_reply_status(hdr));
+    assert_true(st_is_generic(hdr, PSC_PSA_INSUFFICIENT_MEMORY));
+
+    int rep;
+    char line[32];
+    fork_hostile(hostile_ping, &rep);
+    assert_int_equal(read_report(rep, line, sizeof(line)), 0);
+    close(rep);
+    printf("share: another user's Ping got %d\n", atoi(line));
+    assert_int_equal(atoi(line), 0);
+    for (int i = 0; i < SHARE_HELD; i++)
+        close(fds[i]);
+    kill_kids();
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+    daemon_cleanup(&D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(memory_slow_loris, teardown),
         cmocka_unit_test_teardown(descriptor_exhaustion, teardown),
+        cmocka_unit_test_teardown(connection_share_configured, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
