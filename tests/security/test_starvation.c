@@ -399,19 +399,45 @@ static void descriptor_exhaustion(void **state)
 
 /* ---- the configured share ---------------------------------------------------------------- */
 
+/* Half of max_connections per user; log level info for the line that ends a reload. */
 #define SHARE_MAX_CONNS 100
 #define SHARE_HELD (SHARE_MAX_CONNS / 2)
-static const char SHARE_CONFIG[] =
-    ST_CONFIG("thread_pool_size = 2\nmax_connections = 100\npeer_share_percent = 50\n", "60000",
-              ST_KIM_SQLITE);
+static const char SHARE_CONFIG[] = ST_CONFIG(
+    "thread_pool_size = 2\nlog_level = \"info\"\nmax_connections = 100\npeer_share_percent = 50\n",
+    "60000", ST_KIM_SQLITE);
+#define SHARE_HELD_RELOADED 10
+static const char SHARE_CONFIG_RELOADED[] = ST_CONFIG(
+    "thread_pool_size = 2\nlog_level = \"info\"\nmax_connections = 20\npeer_share_percent = 50\n",
+    "60000", ST_KIM_SQLITE);
 
 static void hostile_ping(int report)
 {
     dprintf(report, "%d\n", st_ping(D.sock));
 }
 
+/* Holds n silent connections, then opens one more (accepted after them: the listening queue is
+ * served in order) and returns the status it is answered, or -1; the n are left open in fds. */
+static int one_more(int n, int *fds)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = st_connect(D.sock, GOOD_WAIT_MS);
+        assert_true(fds[i] >= 0);
+    }
+    int fd = st_connect(D.sock, GOOD_WAIT_MS);
+    assert_true(fd >= 0);
+    uint8_t hdr[PSC_WIRE_HEADER_SIZE];
+    uint8_t *body = NULL;
+    uint32_t bl;
+    int rc = st_read_reply(fd, hdr, &body, &bl) == 0 && st_is_generic(hdr, st_reply_status(hdr))
+                 ? st_reply_status(hdr)
+                 : -1;
+    free(body);
+    close(fd);
+    return rc;
+}
+
 /* A user holding its share of max_connections is refused 1141 at once for one more, and
- * another user is still served. */
+ * another user is still served; a reload applies a new limit. */
 static void connection_share_configured(void **state)
 {
     (void)state;
@@ -419,22 +445,9 @@ static void connection_share_configured(void **state)
         skip();
     start_shared(SHARE_CONFIG);
     int fds[SHARE_HELD];
-    for (int i = 0; i < SHARE_HELD; i++) {
-        fds[i] = st_connect(D.sock, GOOD_WAIT_MS);
-        assert_true(fds[i] >= 0);
-    }
-    /* Accepted after them (the listening queue is served in order): over the share. */
-    int fd = st_connect(D.sock, GOOD_WAIT_MS);
-    assert_true(fd >= 0);
-    uint8_t hdr[PSC_WIRE_HEADER_SIZE];
-    uint8_t *body = NULL;
-    uint32_t bl;
-    assert_int_equal(st_read_reply(fd, hdr, &body, &bl), 0);
-    free(body);
-    close(fd);
-    printf("share: connection %d of one user got status %d\n", SHARE_HELD + 1,
-           st_reply_status(hdr));
-    assert_true(st_is_generic(hdr, PSC_PSA_INSUFFICIENT_MEMORY));
+    int rc = one_more(SHARE_HELD, fds);
+    printf("share: connection %d of one user got status %d\n", SHARE_HELD + 1, rc);
+    assert_int_equal(rc, PSC_PSA_INSUFFICIENT_MEMORY);
 
     int rep;
     char line[32];
@@ -444,6 +457,16 @@ static void connection_share_configured(void **state)
     printf("share: another user's Ping got %d\n", atoi(line));
     assert_int_equal(atoi(line), 0);
     for (int i = 0; i < SHARE_HELD; i++)
+        close(fds[i]);
+
+    daemon_write_config(&D, SHARE_CONFIG_RELOADED);
+    assert_int_equal(kill(D.pid, SIGHUP), 0);
+    assert_true(daemon_wait_log(&D, "Parsec configuration reloaded.", GOOD_WAIT_MS));
+    rc = one_more(SHARE_HELD_RELOADED, fds);
+    printf("share: after a reload, connection %d of one user got status %d\n",
+           SHARE_HELD_RELOADED + 1, rc);
+    assert_int_equal(rc, PSC_PSA_INSUFFICIENT_MEMORY);
+    for (int i = 0; i < SHARE_HELD_RELOADED; i++)
         close(fds[i]);
     kill_kids();
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
