@@ -19,6 +19,9 @@
 #define DEFAULT_IDLE_SLEEP_MS 10
 #define DEFAULT_BODY_LEN_LIMIT (1u << 20)
 #define DEFAULT_BUFFER_SIZE_LIMIT (1u << 20)
+#define DEFAULT_REQUEST_TIME_LIMIT_MS 10000
+#define DEFAULT_PEER_SHARE_PERCENT 50
+#define DEFAULT_STOP_GRACE_MS 2000
 #define DEFAULT_SOCKET_PATH "/run/parsec/parsec.sock"
 /* The longest path a Unix socket address can hold (sun_path without its NUL). */
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -48,6 +51,9 @@ static void core_defaults(struct cfg_core *core)
     core->idle_listener_sleep_duration = DEFAULT_IDLE_SLEEP_MS;
     core->body_len_limit = DEFAULT_BODY_LEN_LIMIT;
     core->buffer_size_limit = DEFAULT_BUFFER_SIZE_LIMIT;
+    core->request_time_limit = DEFAULT_REQUEST_TIME_LIMIT_MS;
+    core->peer_share_percent = DEFAULT_PEER_SHARE_PERCENT;
+    core->stop_grace_period = DEFAULT_STOP_GRACE_MS;
 }
 
 static int parse_core(const struct cfg_ctx *c, const struct toml_value *t, struct cfg_core *core)
@@ -61,7 +67,13 @@ static int parse_core(const struct cfg_ctx *c, const struct toml_value *t, struc
                                        "log_error_details",
                                        "buffer_size_limit",
                                        "allow_deprecated",
+                                       "request_time_limit",
+                                       "request_memory_limit",
+                                       "peer_share_percent",
+                                       "max_connections",
+                                       "stop_grace_period",
                                        NULL};
+    int64_t share = DEFAULT_PEER_SHARE_PERCENT;
     core_defaults(core);
     if (cfg_get_bool(c, t, "allow_root", &core->allow_root) < 0 ||
         cfg_get_size(c, t, "thread_pool_size", &core->thread_pool_size) < 0 ||
@@ -72,8 +84,14 @@ static int parse_core(const struct cfg_ctx *c, const struct toml_value *t, struc
         cfg_get_size(c, t, "body_len_limit", &core->body_len_limit) < 0 ||
         cfg_get_bool(c, t, "log_error_details", &core->log_error_details) < 0 ||
         cfg_get_size(c, t, "buffer_size_limit", &core->buffer_size_limit) < 0 ||
-        cfg_get_bool(c, t, "allow_deprecated", &core->allow_deprecated) < 0)
+        cfg_get_bool(c, t, "allow_deprecated", &core->allow_deprecated) < 0 ||
+        cfg_get_u64(c, t, "request_time_limit", &core->request_time_limit) < 0 ||
+        cfg_get_size(c, t, "request_memory_limit", &core->request_memory_limit) < 0 ||
+        cfg_get_int(c, t, "peer_share_percent", 1, 100, &share) < 0 ||
+        cfg_get_size(c, t, "max_connections", &core->max_connections) < 0 ||
+        cfg_get_u64(c, t, "stop_grace_period", &core->stop_grace_period) < 0)
         return -1;
+    core->peer_share_percent = (uint64_t)share;
     /* The original panics on an empty pool; say why instead. */
     if (core->thread_pool_size == 0)
         return cfg_fail(c, toml_get_line(t, "thread_pool_size"),

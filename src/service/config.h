@@ -17,6 +17,12 @@ struct cfg_core {
     int log_error_details;                 /* false */
     size_t buffer_size_limit;              /* 1 << 20 */
     int allow_deprecated;                  /* false */
+    /* Extensions of ours, bounding what clients can hold (docs/configuration.md). */
+    uint64_t request_time_limit; /* ms a request, then its reply, may take in all: 10000 */
+    size_t request_memory_limit; /* bytes of request and reply buffers; 0: derived */
+    uint64_t peer_share_percent; /* share of that memory and of connections per uid: 50 */
+    size_t max_connections;      /* 0: as many as RLIMIT_NOFILE allows */
+    uint64_t stop_grace_period;  /* ms partial requests get at SIGTERM: 2000 */
 };
 
 struct cfg_listener {

@@ -144,8 +144,14 @@ int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t 
             log_error(MOD, "internal status %d replaced by PsaErrorGenericError", rc);
             rc = PSC_PSA_GENERIC_ERROR;
         }
+        if (rc == 0 && len > s->cfg.core.buffer_size_limit + FE_REPLY_FRAMING) {
+            log_warn(MOD, "a reply of %zu bytes exceeds buffer_size_limit", len);
+            rc = PSC_RESPONSE_TOO_LARGE;
+        }
         if (rc != 0 || len > UINT32_MAX) {
             rc = rc ? rc : PSC_SERIALIZING_BODY_FAILED;
+            if (body)
+                mbedtls_platform_zeroize(body, len);
             free(body);
             body = NULL;
             len = 0;

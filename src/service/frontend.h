@@ -17,6 +17,12 @@ struct fe_request {
     const struct peer_cred *peer; /* NULL when unknown (fuzzing) */
 };
 
+/* A reply body is at most buffer_size_limit bytes plus this much protobuf framing (field tags
+ * and lengths): a buffer of exactly buffer_size_limit bytes (GenerateRandom) still fits. A
+ * larger reply (ListKeys or ListClients over a very large store) is answered
+ * ResponseTooLarge (10). */
+#define FE_REPLY_FRAMING 64
+
 /* Handles one request and writes the complete reply (header and body) into a malloc'd buffer.
  * Returns the reply's status, or -1 if no reply could be built (out of memory). */
 int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t **reply,

@@ -26,25 +26,53 @@
 static const char *const MOD = "parsec::server";
 
 /* Bytes read into a connection before its header is known: a whole small request (a Ping, a
- * signature over a hash) arrives in one read. */
+ * signature over a hash) arrives in one read. A reply that fits is kept here too, so that a
+ * reply with no body (the answer to a key creation or removal) never waits on the budget. */
 #define CONN_INLINE 512
 /* Growth step of a request buffer: memory follows the bytes that really arrived, never a
  * length the client merely claimed. */
 #define CONN_GROW_MIN 65536
-/* Heap held by request buffers across all connections: at most this, or four requests of the
- * configured body_len_limit if that is more. Each buffer holds only bytes that arrived, but
- * thousands of clients each sending a large body would otherwise take the machine's memory; a
- * request that would go beyond is answered PsaErrorInsufficientMemory, as a failed allocation
+/* Heap held by request and reply buffers across all connections, unless [core_settings]
+ * request_memory_limit says otherwise: at most this, or four requests of the configured
+ * body_len_limit if that is more. Each buffer holds only bytes that arrived, but thousands of
+ * clients each sending a large body would otherwise take the machine's memory; a request or a
+ * reply that would go beyond is answered PsaErrorInsufficientMemory, as a failed allocation
  * is. */
 #define REQUEST_MEMORY_MIN ((size_t)64 << 20)
 #define REQUEST_MEMORY_BODIES 4
+/* The most one request occupies: header, the largest body, the largest authentication field.
+ * Whatever the configured shares, one such request of each user must fit. */
+#define REQUEST_MAX(body_limit) ((body_limit) + PSC_WIRE_HEADER_SIZE + UINT16_MAX)
 /* Events handled per epoll_wait, and connections accepted per wake-up of one worker. */
 #define EVENTS_MAX 64
 #define ACCEPT_BURST 32
+/* How long a worker out of descriptors waits before it tries accepting again. */
+#define ACCEPT_RETRY_MS 1000
 /* File descriptors kept back from connections (logs, key stores, back-ends). */
 #define FD_RESERVE 64
+/* Buckets of the table of users holding connections. */
+#define PEER_BUCKETS 64
 
 enum conn_state { ST_READ, ST_SKIP, ST_WRITE };
+
+/* Each connection waits in two queues: Q_IDLE until its next byte is due ([listener] timeout,
+ * renewed by progress), Q_LIMIT until its whole request, then its whole reply, is due
+ * (request_time_limit, never renewed by progress: a client sending a byte now and then must
+ * not hold its connection for ever). Each queue is kept in deadline order by appending, since
+ * each of its deadlines is "now + a fixed delay". */
+enum { Q_IDLE, Q_LIMIT, Q_COUNT };
+
+struct conn_link {
+    struct conn *prev, *next;
+};
+
+/* A user (uid) holding connections, with what it holds. */
+struct peer {
+    uid_t uid;
+    size_t conns;
+    size_t mem;
+    struct peer *next;
+};
 
 struct conn {
     int fd;
@@ -54,12 +82,18 @@ struct conn {
     size_t expected;  /* total request bytes once the header is known, else 0 */
     size_t skip_left; /* ST_SKIP: header bytes still to discard */
     struct psc_header h;
-    uint8_t *out; /* reply being written */
+    struct peer_cred cred; /* of the peer at connect time */
+    struct peer *peer;
+    uint8_t *out; /* reply being written: small_out, inline_buf or heap */
     size_t out_len, out_off;
-    uint64_t deadline; /* ms, CLOCK_MONOTONIC */
-    struct conn *prev, *next;
+    uint64_t due[Q_COUNT]; /* ms, CLOCK_MONOTONIC */
+    struct conn_link link[Q_COUNT];
     uint8_t inline_buf[CONN_INLINE];
     uint8_t small_out[PSC_WIRE_HEADER_SIZE];
+};
+
+struct conn_queue {
+    struct conn *head, *tail;
 };
 
 struct worker {
@@ -68,7 +102,8 @@ struct worker {
     int ep;
     size_t n_conns;
     _Atomic int accepting;
-    struct conn *head, *tail; /* ordered by deadline */
+    uint64_t resume_at; /* paused for want of descriptors: when to try accepting again */
+    struct conn_queue q[Q_COUNT];
 };
 
 struct server {
@@ -81,9 +116,16 @@ struct server {
     int stop_fd; /* eventfd, written once at stop, never read: wakes every worker */
     atomic_bool stopping;
     _Atomic size_t body_len_limit;
-    _Atomic size_t request_memory; /* bytes of heap request buffers, all workers */
     _Atomic uint64_t timeout_ms;
-    size_t max_conns; /* per worker */
+    _Atomic uint64_t limit_ms; /* request_time_limit, at least the timeout */
+    _Atomic uint64_t stop_grace_ms;
+    /* Who holds what: connections and buffer bytes, in all and per user. Every change goes
+     * through peers_lock. */
+    pthread_mutex_t peers_lock;
+    struct peer *peers[PEER_BUCKETS];
+    size_t conns, mem;
+    size_t conns_fd_max; /* what RLIMIT_NOFILE allows */
+    size_t conns_max, conns_share, mem_max, mem_share;
     size_t n_workers;
     struct worker *workers;
 };
@@ -98,33 +140,154 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void list_unlink(struct worker *w, struct conn *c)
+static void q_unlink(struct worker *w, int q, struct conn *c)
 {
-    if (!c->prev && w->head != c)
+    struct conn_link *l = &c->link[q];
+    if (!l->prev && w->q[q].head != c)
         return; /* not linked */
-    if (c->prev)
-        c->prev->next = c->next;
+    if (l->prev)
+        l->prev->link[q].next = l->next;
     else
-        w->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+        w->q[q].head = l->next;
+    if (l->next)
+        l->next->link[q].prev = l->prev;
     else
-        w->tail = c->prev;
-    c->prev = c->next = NULL;
+        w->q[q].tail = l->prev;
+    l->prev = l->next = NULL;
 }
 
-/* Every deadline is "now + timeout", so appending keeps the list ordered (up to a timeout
- * change at reload, which only makes some connections expire a little late). */
+/* A deadline change at reload only makes some connections expire a little late. */
+static void q_append(struct worker *w, int q, struct conn *c, uint64_t due)
+{
+    q_unlink(w, q, c);
+    c->due[q] = due;
+    c->link[q].prev = w->q[q].tail;
+    if (w->q[q].tail)
+        w->q[q].tail->link[q].next = c;
+    else
+        w->q[q].head = c;
+    w->q[q].tail = c;
+}
+
 static void touch(struct worker *w, struct conn *c)
 {
-    list_unlink(w, c);
-    c->deadline = now_ms() + atomic_load(&w->srv->timeout_ms);
-    c->prev = w->tail;
-    if (w->tail)
-        w->tail->next = c;
-    else
-        w->head = c;
-    w->tail = c;
+    q_append(w, Q_IDLE, c, now_ms() + atomic_load(&w->srv->timeout_ms));
+}
+
+/* Starts the time the request, or the reply, has in all. */
+static void limit_start(struct worker *w, struct conn *c)
+{
+    q_append(w, Q_LIMIT, c, now_ms() + atomic_load(&w->srv->limit_ms));
+}
+
+/* ---- what each user holds ---------------------------------------------------------------- */
+
+static struct peer **peer_slot(struct server *srv, uid_t uid)
+{
+    struct peer **pp = &srv->peers[uid % PEER_BUCKETS];
+    while (*pp && (*pp)->uid != uid)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Counts a new connection of uid; NULL if the user already holds its share of connections, or
+ * all connections are taken. The share keeps room for the other users whatever one does. */
+static struct peer *peer_join(struct server *srv, uid_t uid)
+{
+    struct peer *p = NULL;
+    pthread_mutex_lock(&srv->peers_lock);
+    if (srv->conns >= srv->conns_max)
+        goto out;
+    struct peer **pp = peer_slot(srv, uid);
+    p = *pp;
+    if (p && p->conns >= srv->conns_share) {
+        p = NULL;
+        goto out;
+    }
+    if (!p) {
+        p = calloc(1, sizeof(*p));
+        if (!p)
+            goto out;
+        p->uid = uid;
+        *pp = p;
+    }
+    p->conns++;
+    srv->conns++;
+out:
+    pthread_mutex_unlock(&srv->peers_lock);
+    return p;
+}
+
+static void peer_leave(struct server *srv, struct peer *p)
+{
+    pthread_mutex_lock(&srv->peers_lock);
+    p->conns--;
+    srv->conns--;
+    if (p->conns == 0) {
+        struct peer **pp = peer_slot(srv, p->uid);
+        *pp = p->next;
+        free(p);
+    }
+    pthread_mutex_unlock(&srv->peers_lock);
+}
+
+/* Takes n bytes of the buffer budget for p; -1 if that would exceed the budget or the user's
+ * share of it. */
+static int mem_take(struct server *srv, struct peer *p, size_t n)
+{
+    int rc = -1;
+    pthread_mutex_lock(&srv->peers_lock);
+    /* A reload may have lowered the limits below what is held. */
+    if (srv->mem <= srv->mem_max && n <= srv->mem_max - srv->mem && p->mem <= srv->mem_share &&
+        n <= srv->mem_share - p->mem) {
+        srv->mem += n;
+        p->mem += n;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&srv->peers_lock);
+    return rc;
+}
+
+static void mem_give(struct server *srv, struct peer *p, size_t n)
+{
+    pthread_mutex_lock(&srv->peers_lock);
+    srv->mem -= n;
+    p->mem -= n;
+    pthread_mutex_unlock(&srv->peers_lock);
+}
+
+/* The limits of a configuration; a reload changes them for new allocations only. */
+static void limits_apply(struct server *srv, const struct cfg_core *core, uint64_t timeout)
+{
+    size_t body = core->body_len_limit;
+    size_t mem = core->request_memory_limit;
+    if (mem == 0) {
+        mem = body > SIZE_MAX / REQUEST_MEMORY_BODIES ? SIZE_MAX : REQUEST_MEMORY_BODIES * body;
+        if (mem < REQUEST_MEMORY_MIN)
+            mem = REQUEST_MEMORY_MIN;
+    }
+    size_t share = mem / 100 * core->peer_share_percent;
+    size_t one = body > SIZE_MAX - PSC_WIRE_HEADER_SIZE - UINT16_MAX ? SIZE_MAX : REQUEST_MAX(body);
+    if (share < one)
+        share = one;
+    if (mem < share)
+        mem = share;
+    size_t conns = srv->conns_fd_max;
+    if (core->max_connections && core->max_connections < conns)
+        conns = core->max_connections;
+    size_t conns_share =
+        conns / 100 * core->peer_share_percent + conns % 100 * core->peer_share_percent / 100;
+    pthread_mutex_lock(&srv->peers_lock);
+    srv->mem_max = mem;
+    srv->mem_share = share;
+    srv->conns_max = conns;
+    srv->conns_share = conns_share ? conns_share : 1;
+    pthread_mutex_unlock(&srv->peers_lock);
+    atomic_store(&srv->body_len_limit, body);
+    atomic_store(&srv->timeout_ms, timeout);
+    atomic_store(&srv->limit_ms,
+                 core->request_time_limit > timeout ? core->request_time_limit : timeout);
+    atomic_store(&srv->stop_grace_ms, core->stop_grace_period);
 }
 
 /* Returns -1 if the listening socket could not be added to the worker's epoll set. */
@@ -152,22 +315,25 @@ static int set_accepting(struct worker *w, int on)
 
 static void conn_close(struct worker *w, struct conn *c)
 {
-    list_unlink(w, c);
+    struct server *srv = w->srv;
+    for (int q = 0; q < Q_COUNT; q++)
+        q_unlink(w, q, c);
     close(c->fd); /* also removes it from the epoll set */
     if (c->buf != c->inline_buf) {
         mbedtls_platform_zeroize(c->buf, c->got);
         free(c->buf);
-        atomic_fetch_sub(&w->srv->request_memory, c->cap);
+        mem_give(srv, c->peer, c->cap);
     }
-    if (c->out != c->small_out) {
+    if (c->out && c->out != c->small_out && c->out != c->inline_buf) {
         mbedtls_platform_zeroize(c->out, c->out_len);
         free(c->out);
+        mem_give(srv, c->peer, c->out_len);
     }
     mbedtls_platform_zeroize(c->inline_buf, sizeof(c->inline_buf));
+    peer_leave(srv, c->peer);
     free(c);
     w->n_conns--;
-    if (w->n_conns < w->srv->max_conns)
-        set_accepting(w, 1);
+    set_accepting(w, 1); /* if out of descriptors earlier */
 }
 
 /* Writes as much of the reply as the socket takes; closes the connection when done or broken.
@@ -175,8 +341,8 @@ static void conn_close(struct worker *w, struct conn *c)
 static int conn_write(struct worker *w, struct conn *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c->out_off += (size_t)n;
             continue;
@@ -199,44 +365,87 @@ static int conn_write(struct worker *w, struct conn *c)
     return 0;
 }
 
+/* Starts writing the reply in c->out: the client now has the timeout for each step and the
+ * time limit in all to take it. */
+static int conn_reply(struct worker *w, struct conn *c)
+{
+    c->out_off = 0;
+    c->state = ST_WRITE;
+    limit_start(w, c);
+    return conn_write(w, c);
+}
+
 /* Replies with the generic header and closes: errors found before the header was trusted. */
 static int conn_fail(struct worker *w, struct conn *c, int status)
 {
     frontend_generic_reply(status, c->small_out);
     c->out = c->small_out;
     c->out_len = PSC_WIRE_HEADER_SIZE;
-    c->out_off = 0;
-    c->state = ST_WRITE;
-    return conn_write(w, c);
+    return conn_reply(w, c);
+}
+
+/* A connection that cannot be served: the generic reply if the socket takes it at once, then
+ * closed. */
+static void refuse(int fd, int status)
+{
+    uint8_t out[PSC_WIRE_HEADER_SIZE];
+    frontend_generic_reply(status, out);
+    if (send(fd, out, sizeof(out), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(out))
+        log_debug(MOD, "could not write the refusal: %s", strerror(errno));
+    close(fd);
+}
+
+/* The request buffer is no longer needed once the reply exists. */
+static void conn_drop_request(struct server *srv, struct conn *c)
+{
+    if (c->buf != c->inline_buf) {
+        mbedtls_platform_zeroize(c->buf, c->got);
+        free(c->buf);
+        mem_give(srv, c->peer, c->cap);
+    }
+    mbedtls_platform_zeroize(c->inline_buf, sizeof(c->inline_buf));
+    c->buf = c->inline_buf;
+    c->cap = sizeof(c->inline_buf);
+    c->got = 0;
 }
 
 static int conn_process(struct worker *w, struct conn *c)
 {
     struct server *srv = w->srv;
-    struct peer_cred peer;
     struct fe_request rq = {
         .h = c->h,
         .body = c->buf + PSC_WIRE_HEADER_SIZE,
         .auth = c->buf + PSC_WIRE_HEADER_SIZE + c->h.body_len,
-        .peer = NULL,
+        .peer = &c->cred,
     };
-    /* Only the Unix peer credentials authenticator needs them: asked for on its requests. */
-    if (c->h.auth_type == PSC_AUTH_UNIX_PEER_CREDENTIALS) {
-        struct ucred uc;
-        socklen_t ul = sizeof(uc);
-        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 && ul == sizeof(uc)) {
-            peer = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
-            rq.peer = &peer;
-        }
-    }
+    uint8_t *out = NULL;
+    size_t out_len = 0;
     pthread_rwlock_rdlock(&srv->lock);
-    int rc = frontend_handle(srv->svc, &rq, &c->out, &c->out_len);
+    int rc = frontend_handle(srv->svc, &rq, &out, &out_len);
     pthread_rwlock_unlock(&srv->lock);
+    conn_drop_request(srv, c);
     if (rc < 0)
         return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
-    c->out_off = 0;
-    c->state = ST_WRITE;
-    return conn_write(w, c);
+    if (out_len <= sizeof(c->inline_buf)) {
+        memcpy(c->inline_buf, out, out_len);
+        c->out = c->inline_buf;
+    } else if (mem_take(srv, c->peer, out_len) == 0) {
+        c->out = out;
+        out = NULL;
+    } else {
+        /* Only replies with a body get here: reads, never the answer to a change of state. */
+        log_debug(MOD, "no memory left in the budget of uid %u for a reply of %zu bytes",
+                  (unsigned)c->cred.uid, out_len);
+        mbedtls_platform_zeroize(out, out_len);
+        free(out);
+        return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
+    }
+    if (out) {
+        mbedtls_platform_zeroize(out, out_len);
+        free(out);
+    }
+    c->out_len = out_len;
+    return conn_reply(w, c);
 }
 
 /* Moves the state machine forward with the bytes read so far. Returns -1 when the connection
@@ -280,16 +489,14 @@ static int conn_grow(struct server *srv, struct conn *c)
     if (cap > c->expected)
         cap = c->expected;
     size_t held = c->buf != c->inline_buf ? c->cap : 0;
-    size_t budget = REQUEST_MEMORY_BODIES * atomic_load(&srv->body_len_limit);
-    if (budget < REQUEST_MEMORY_MIN)
-        budget = REQUEST_MEMORY_MIN;
-    if (atomic_fetch_add(&srv->request_memory, cap - held) + (cap - held) > budget) {
-        atomic_fetch_sub(&srv->request_memory, cap - held);
+    if (mem_take(srv, c->peer, cap - held) != 0) {
+        log_debug(MOD, "no memory left in the budget of uid %u for a request of %zu bytes",
+                  (unsigned)c->cred.uid, c->expected);
         return -1;
     }
     uint8_t *b = malloc(cap);
     if (!b) {
-        atomic_fetch_sub(&srv->request_memory, cap - held);
+        mem_give(srv, c->peer, cap - held);
         return -1;
     }
     memcpy(b, c->buf, c->got);
@@ -304,7 +511,7 @@ static int conn_grow(struct server *srv, struct conn *c)
 
 /* Reads what the client has sent and moves the request forward. Returns READ_DONE when the
  * connection was answered (it may be closed), READ_IDLE when nothing new had arrived and
- * READ_PROGRESS when bytes were read and more are awaited. Only progress renews the deadline:
+ * READ_PROGRESS when bytes were read and more are awaited. Only progress renews the timeout:
  * a worker busy for a while must not count its own delay against a client. */
 enum { READ_DONE = -1, READ_IDLE = 0, READ_PROGRESS = 1 };
 
@@ -360,29 +567,52 @@ static int conn_readable(struct worker *w, struct conn *c)
 static void accept_some(struct worker *w)
 {
     struct server *srv = w->srv;
-    for (int i = 0; i < ACCEPT_BURST && w->n_conns < srv->max_conns; i++) {
+    for (int i = 0; i < ACCEPT_BURST; i++) {
         int fd = accept4(atomic_load(&srv->listen_fd), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* Out of descriptors: stop accepting until a connection closes, rather than
-                 * spinning on a listening socket that stays readable. */
+                /* Out of descriptors beyond the reserve: stop accepting until a connection
+                 * closes, or for a while if this worker holds none, rather than spinning on a
+                 * listening socket that stays readable. */
                 log_warn(MOD, "cannot accept: %s", strerror(errno));
                 set_accepting(w, 0);
+                w->resume_at = now_ms() + ACCEPT_RETRY_MS;
             }
             return;
         }
+        /* Who connected decides the share of connections and memory the connection may
+         * use. A connection beyond its user's share is accepted and refused at once: left in
+         * the listening queue it would fill it, and other users could no longer connect. */
+        struct ucred uc;
+        socklen_t ul = sizeof(uc);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) != 0 || ul != sizeof(uc)) {
+            log_debug(MOD, "no peer credentials: %s", strerror(errno));
+            refuse(fd, PSC_CONNECTION_ERROR);
+            continue;
+        }
+        struct peer *p = peer_join(srv, uc.uid);
+        if (!p) {
+            log_debug(MOD, "connection of uid %u refused: its share of connections is taken",
+                      (unsigned)uc.uid);
+            refuse(fd, PSC_PSA_INSUFFICIENT_MEMORY);
+            continue;
+        }
         struct conn *c = calloc(1, sizeof(*c));
         if (!c) {
-            close(fd);
+            peer_leave(srv, p);
+            refuse(fd, PSC_PSA_INSUFFICIENT_MEMORY);
             continue;
         }
         c->fd = fd;
         c->buf = c->inline_buf;
         c->cap = sizeof(c->inline_buf);
+        c->peer = p;
+        c->cred = (struct peer_cred){.uid = uc.uid, .gid = uc.gid, .pid = uc.pid};
         w->n_conns++;
         touch(w, c);
+        limit_start(w, c);
         /* The request is often there already: serve it without a trip through epoll, and
          * register the connection only if it has to wait. */
         if (conn_readable(w, c) == READ_DONE)
@@ -391,25 +621,62 @@ static void accept_some(struct worker *w)
         if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
             conn_close(w, c);
     }
-    if (w->n_conns >= srv->max_conns)
-        set_accepting(w, 0);
+}
+
+/* The connection due first in either queue, if it is due. */
+static struct conn *due_conn(struct worker *w, uint64_t now, int *q)
+{
+    struct conn *c = NULL;
+    for (int i = 0; i < Q_COUNT; i++) {
+        struct conn *h = w->q[i].head;
+        if (h && h->due[i] <= now && (!c || h->due[i] < c->due[*q])) {
+            c = h;
+            *q = i;
+        }
+    }
+    return c;
 }
 
 static void expire(struct worker *w)
 {
     uint64_t now = now_ms();
-    while (w->head && w->head->deadline <= now) {
-        struct conn *c = w->head;
+    struct conn *c;
+    int q = Q_IDLE;
+    while ((c = due_conn(w, now, &q)) != NULL) {
         if (c->state == ST_WRITE) {
             log_debug(MOD, "client did not read its reply in time");
             conn_close(w, c);
-        } else if (conn_readable(w, c) == READ_IDLE) {
-            /* Bytes that arrived while this worker was busy count as in time: only a client
-             * that really sent nothing new is timed out. The reply is tried once more within a
-             * new timeout, then the client loses it. */
-            log_debug(MOD, "request not received in time");
-            conn_fail(w, c, PSC_CONNECTION_ERROR);
+            continue;
         }
+        /* Bytes that arrived while this worker was busy count as in time: a request they
+         * complete is served. Otherwise a client that sent nothing new within the timeout, or
+         * not its whole request within the time limit, is answered ConnectionError; the
+         * reply is tried once more within a new timeout, then the client loses it. */
+        int r = conn_readable(w, c);
+        if (r == READ_DONE || (q == Q_IDLE && r == READ_PROGRESS))
+            continue;
+        log_debug(MOD, q == Q_IDLE ? "request not received in time"
+                                   : "request not complete within the time limit");
+        conn_fail(w, c, PSC_CONNECTION_ERROR);
+    }
+}
+
+/* At the end of the grace period of a stop: every connection still waiting for its request
+ * is read one last time (a request completed while this worker was busy is served), then
+ * answered ConnectionError and closed. Replies being written keep their own time limit. */
+static void stop_cut(struct worker *w)
+{
+    struct conn *c = w->q[Q_LIMIT].head;
+    while (c) {
+        struct conn *next = c->link[Q_LIMIT].next;
+        if (c->state != ST_WRITE && conn_readable(w, c) != READ_DONE) {
+            log_debug(MOD, "stopping: partial request dropped");
+            frontend_generic_reply(PSC_CONNECTION_ERROR, c->small_out);
+            if (send(c->fd, c->small_out, PSC_WIRE_HEADER_SIZE, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                log_debug(MOD, "could not write the reply: %s", strerror(errno));
+            conn_close(w, c);
+        }
+        c = next;
     }
 }
 
@@ -418,15 +685,29 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct server *srv = w->srv;
     struct epoll_event evs[EVENTS_MAX];
-    int stopping = 0;
+    int stopping = 0, cut = 0;
+    uint64_t stop_at = 0;
     for (;;) {
         if (stopping && w->n_conns == 0)
             break;
-        int wait = -1;
-        if (w->head) {
-            uint64_t now = now_ms();
-            wait = w->head->deadline <= now ? 0 : (int)(w->head->deadline - now);
+        uint64_t now = now_ms();
+        if (stopping && !cut && now >= stop_at) {
+            stop_cut(w);
+            cut = 1;
+            continue;
         }
+        if (!stopping && !w->accepting && now >= w->resume_at && set_accepting(w, 1) != 0)
+            w->resume_at = now + ACCEPT_RETRY_MS;
+        uint64_t next = stopping && !cut ? stop_at : UINT64_MAX;
+        if (!stopping && !w->accepting && w->resume_at < next)
+            next = w->resume_at;
+        for (int q = 0; q < Q_COUNT; q++)
+            if (w->q[q].head && w->q[q].head->due[q] < next)
+                next = w->q[q].head->due[q];
+        int wait = next == UINT64_MAX       ? -1
+                   : next <= now            ? 0
+                   : next - now > INT32_MAX ? INT32_MAX
+                                            : (int)(next - now);
         int n = epoll_wait(w->ep, evs, EVENTS_MAX, wait);
         if (n < 0 && errno != EINTR) {
             log_error(MOD, "epoll_wait: %s", strerror(errno));
@@ -437,6 +718,7 @@ static void *worker_main(void *arg)
             if (p == &tag_stop) {
                 if (!stopping) {
                     stopping = 1;
+                    stop_at = now_ms() + atomic_load(&srv->stop_grace_ms);
                     set_accepting(w, 0);
                     struct epoll_event none = {0};
                     epoll_ctl(w->ep, EPOLL_CTL_DEL, srv->stop_fd, &none);
@@ -457,20 +739,23 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static size_t conn_limit(size_t n_workers)
+/* Connections RLIMIT_NOFILE allows, its soft limit raised to the hard one first, less the
+ * descriptors kept back. */
+static size_t conn_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn(MOD, "cannot raise the descriptor limit: %s", strerror(errno));
     }
-    getrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return FD_RESERVE;
     size_t total = rl.rlim_cur > 2 * FD_RESERVE ? (size_t)rl.rlim_cur - FD_RESERVE : FD_RESERVE;
     if (total > 1 << 20)
         total = 1 << 20;
-    return total / n_workers ? total / n_workers : 1;
+    return total;
 }
-
 /* Stops and joins the started workers, then frees everything but the service and the listening
  * socket. */
 static void server_release(struct server *srv)
@@ -487,6 +772,7 @@ static void server_release(struct server *srv)
         close(srv->stop_fd);
     pthread_rwlock_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->listen_lock);
+    pthread_mutex_destroy(&srv->peers_lock);
     free(srv->workers);
     free(srv);
 }
@@ -505,12 +791,14 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&srv->lock, &ra);
     pthread_mutex_init(&srv->listen_lock, NULL);
+    pthread_mutex_init(&srv->peers_lock, NULL);
     pthread_rwlockattr_destroy(&ra);
     srv->svc = s;
     atomic_store(&srv->listen_fd, listen_fd);
-    atomic_store(&srv->body_len_limit, s->cfg.core.body_len_limit);
-    atomic_store(&srv->timeout_ms, s->cfg.listener.timeout);
-    srv->max_conns = conn_limit(n_workers);
+    srv->conns_fd_max = conn_fd_limit();
+    limits_apply(srv, &s->cfg.core, s->cfg.listener.timeout);
+    log_info(MOD, "limits: %zu connections (%zu per user), %zu bytes of buffers (%zu per user)",
+             srv->conns_max, srv->conns_share, srv->mem_max, srv->mem_share);
     srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     srv->workers = calloc(n_workers, sizeof(*srv->workers));
     if (srv->stop_fd < 0 || !srv->workers) {
@@ -544,13 +832,11 @@ fail:
     return -1;
 }
 
-void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, void *arg),
-                      void *arg)
+void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, void *arg), void *arg)
 {
     pthread_rwlock_wrlock(&srv->lock);
     f(&srv->svc, arg);
-    atomic_store(&srv->body_len_limit, srv->svc->cfg.core.body_len_limit);
-    atomic_store(&srv->timeout_ms, srv->svc->cfg.listener.timeout);
+    limits_apply(srv, &srv->svc->cfg.core, srv->svc->cfg.listener.timeout);
     pthread_rwlock_unlock(&srv->lock);
 }
 

@@ -5,7 +5,13 @@
  * and a worker only works on a connection whose complete request has arrived, so slow or idle
  * clients never hold a worker that others need. Each connection carries one request and one
  * reply, then is closed (wire-protocol.md §1). A connection that makes no progress for
- * [listener] timeout milliseconds is answered with ConnectionError (15) and closed. */
+ * [listener] timeout milliseconds, or has not sent its whole request within request_time_limit,
+ * is answered with ConnectionError (15) and closed.
+ *
+ * No user can starve the others (docs/threat-model.md): each connection is counted against its
+ * peer's uid (SO_PEERCRED at accept), and one uid may hold at most peer_share_percent of the
+ * connections and of the request and reply buffer budget; a connection beyond is answered
+ * PsaErrorInsufficientMemory (1141) at once, a request or reply beyond is answered 1141. */
 #ifndef PARSEC_SERVER_H
 #define PARSEC_SERVER_H
 
@@ -29,8 +35,10 @@ void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, vo
 /* Replaces the listening socket; returns the old fd for the caller to close. */
 int server_replace_listener(struct server *srv, int new_fd);
 
-/* Stops accepting, lets every connection finish (each is bounded by the timeout), joins the
- * workers and frees the service. Returns the listening fd (not closed). */
+/* Stops accepting, lets the requests in flight finish and their replies be written (each
+ * bounded by the time limit), gives partial and idle connections stop_grace_period to complete
+ * their request and then answers them ConnectionError and closes them, joins the workers and
+ * frees the service. Returns the listening fd (not closed). */
 int server_stop(struct server *srv);
 
 #endif

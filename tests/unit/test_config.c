@@ -130,6 +130,11 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(cfg.core.log_error_details, 0);
     assert_int_equal(cfg.core.buffer_size_limit, 1 << 20);
     assert_int_equal(cfg.core.allow_deprecated, 0);
+    assert_int_equal(cfg.core.request_time_limit, 10000);
+    assert_int_equal(cfg.core.request_memory_limit, 0);
+    assert_int_equal(cfg.core.peer_share_percent, 50);
+    assert_int_equal(cfg.core.max_connections, 0);
+    assert_int_equal(cfg.core.stop_grace_period, 2000);
     assert_string_equal(cfg.listener.listener_type, "DomainSocket");
     assert_int_equal(cfg.listener.timeout, 200);
     assert_string_equal(cfg.listener.socket_path, "/run/parsec/parsec.sock");
@@ -291,6 +296,28 @@ static void test_two_managers_and_every_core_option(void **state)
     assert_string_equal(cfg.providers[0].name, "mbed-new");
     assert_string_equal(cfg.providers[0].key_store_path, "/var/lib/parsec/psa");
     assert_string_equal(cfg.providers[1].key_info_manager, "on-disk");
+    config_free(&cfg);
+}
+
+/* The limits of ours (docs/configuration.md), beside the original's options. */
+static void test_resource_limits(void **state)
+{
+    (void)state;
+    struct config cfg;
+    parse_ok("[core_settings]\n"
+             "request_time_limit = 5000\n"
+             "request_memory_limit = 134217728\n"
+             "peer_share_percent = 25\n"
+             "max_connections = 4096\n"
+             "stop_grace_period = 500\n"
+             "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 200\n"
+             "[authenticator]\nauth_type = \"Direct\"\n",
+             &cfg);
+    assert_int_equal(cfg.core.request_time_limit, 5000);
+    assert_int_equal(cfg.core.request_memory_limit, 134217728);
+    assert_int_equal(cfg.core.peer_share_percent, 25);
+    assert_int_equal(cfg.core.max_connections, 4096);
+    assert_int_equal(cfg.core.stop_grace_period, 500);
     config_free(&cfg);
 }
 
@@ -461,6 +488,14 @@ static const struct {
     {"[core_settings]\nlog_level = \"verbose\"\n",
      "c.toml:2: 'log_level' must be one of off, error, warn, info, debug, trace"},
     {"[core_settings]\nlog_level = 3\n", "c.toml:2: 'log_level' must be a string"},
+    {"[core_settings]\npeer_share_percent = 0\n",
+     "c.toml:2: 'peer_share_percent' must be at least 1"},
+    {"[core_settings]\npeer_share_percent = 101\n",
+     "c.toml:2: 'peer_share_percent' must be at most 100"},
+    {"[core_settings]\nrequest_time_limit = -1\n",
+     "c.toml:2: 'request_time_limit' must not be negative"},
+    {"[core_settings]\nmax_connections = \"many\"\n",
+     "c.toml:2: 'max_connections' must be an integer"},
     /* [listener] */
     {"[core_settings]\n[listener]\ntimeout = 1\n",
      "c.toml:2: missing required key 'listener_type' in [listener]"},
@@ -691,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_all_providers_on_disk),
         cmocka_unit_test(test_all_providers_sqlite_misspelt_path),
         cmocka_unit_test(test_two_managers_and_every_core_option),
+        cmocka_unit_test(test_resource_limits),
         cmocka_unit_test(test_hardware_provider_options),
         cmocka_unit_test(test_packaged_config),
         cmocka_unit_test(test_duplicate_key_manager_replaces),

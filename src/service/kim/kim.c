@@ -159,6 +159,15 @@ static int ident_ok(const struct kim_ident *who)
            (who->auth <= PSC_AUTH_TYPE_MAX || who->auth == PSC_AUTH_INTERNAL);
 }
 
+/* Internal key names are the service's own, and the on-disk store checks them with their
+ * prefix. */
+static int names_fit(const struct kim_ident *who)
+{
+    return who->auth == PSC_AUTH_INTERNAL ||
+           (strnlen(who->app, KIM_NAME_MAX + 1) <= KIM_NAME_MAX &&
+            strnlen(who->key_name, KIM_NAME_MAX + 1) <= KIM_NAME_MAX);
+}
+
 static int info_ok(const struct kim_info *info)
 {
     return info != NULL && (info->id != NULL || info->id_len == 0);
@@ -187,6 +196,8 @@ int kim_insert(struct psc_kim *kim, const struct kim_ident *who, const struct ki
 
     if (kim == NULL || !ident_ok(who) || !info_ok(info))
         return PSC_PSA_INVALID_ARGUMENT;
+    if (!names_fit(who))
+        return PSC_KEY_INFO_MANAGER_ERROR;
     pthread_rwlock_wrlock(&kim->lock);
     rc = kim->ops->insert(kim->st, who, info);
     pthread_rwlock_unlock(&kim->lock);
@@ -245,6 +256,8 @@ int kim_exists(struct psc_kim *kim, const struct kim_ident *who, int *exists)
     *exists = 0;
     if (kim == NULL || !ident_ok(who))
         return PSC_PSA_INVALID_ARGUMENT;
+    if (!names_fit(who))
+        return PSC_KEY_INFO_MANAGER_ERROR;
     pthread_rwlock_rdlock(&kim->lock);
     rc = kim->ops->exists(kim->st, who, exists);
     pthread_rwlock_unlock(&kim->lock);

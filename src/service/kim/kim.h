@@ -17,6 +17,14 @@
 struct psc_kim;
 struct cfg_kim;
 
+/* Longest application or key name a new mapping may have, in bytes. The on-disk store keeps
+ * each name as a file name (base64 of at most 255 characters: 189 bytes); the SQLite store
+ * keeps the same bound, so that no store holds names another cannot, and a listing of names
+ * stays small. kim_insert and kim_exists refuse a longer name with PSC_KEY_INFO_MANAGER_ERROR
+ * (14), the status the original on-disk store gives it; lookups and removals still reach
+ * mappings an earlier version stored with longer names. */
+#define KIM_NAME_MAX 189
+
 /* Who owns a key, on which provider, under which name. */
 struct kim_ident {
     const char *app;           /* application name ("parsec" for internal keys) */

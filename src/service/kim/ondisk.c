@@ -38,6 +38,7 @@
  * them to 189 bytes (the original documents 188). */
 #define FILE_NAME_MAX 255
 #define NAME_BUF (FILE_NAME_MAX + 1)
+_Static_assert(KIM_NAME_MAX == FILE_NAME_MAX / 4 * 3, "the name bound of both stores");
 /* "<app>/<id>/<key>" relative to the root. */
 #define REL_PATH_BUF (2 * NAME_BUF + 8)
 /* Folder of the internal keys (the internal application's name, not base64). */
