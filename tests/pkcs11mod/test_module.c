@@ -525,19 +525,22 @@ static void make_key(const char *name, psa_algorithm_t alg, psa_key_usage_t usag
     parsec_client_free(c);
 }
 
-/* A key name far longer than any public value is still its CKA_LABEL. */
+/* A key name of the longest length the service stores (189 bytes) is its whole CKA_LABEL; one
+ * byte more is refused by the service, so no longer label can appear. */
 static void test_long_name(void **state)
 {
     CK_SESSION_HANDLE s = p11t_session(&g_t, 1);
     struct parsec_client *c = NULL;
     struct parsec_client_config cfg = {.endpoint = g_t.endpoint};
-    static char name[3001];
+    static char name[189 + 1], over[189 + 2];
     CK_OBJECT_HANDLE priv;
     uint8_t *v;
     size_t len;
     (void)state;
     memset(name, 'n', sizeof(name) - 1);
+    memset(over, 'o', sizeof(over) - 1);
     assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_SUCCESS);
+    assert_int_not_equal(parsec_ecc_key_create(c, over), PARSEC_SUCCESS);
     assert_int_equal(parsec_ecc_key_create(c, name), PARSEC_SUCCESS);
     parsec_client_free(c);
     assert_int_equal(p11t_find(&g_t, s, CKO_PRIVATE_KEY, name, &priv), 1);

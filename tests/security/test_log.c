@@ -79,7 +79,8 @@ static void test_client_strings_in_the_log(void **state)
     /* A failed operation on it (a signature algorithm its policy does not permit). */
     assert_true(st_sign(D.sock, app, key, ST_ALG_RSA_SIGN, hash, sizeof(hash), sig, sizeof(sig),
                         &sig_len) > 0);
-    /* A key the back-end cannot generate (P-200), named with 20 000 bytes. */
+    /* A key named with 20 000 bytes: refused by the name cap, and logged whatever
+     * log_error_details says. */
     char *huge = long_name("huge\n" FORGED "-LONG\x1b[1m", 20000);
     struct psc_attrs bad = a;
     bad.bits = 200;

@@ -160,12 +160,18 @@ static int ident_ok(const struct kim_ident *who)
 }
 
 /* Internal key names are the service's own, and the on-disk store checks them with their
- * prefix. */
+ * prefix. A refused name is logged (escaped and cut, whatever log_error_details says), as the
+ * on-disk store always logged a name it could not hold. */
 static int names_fit(const struct kim_ident *who)
 {
-    return who->auth == PSC_AUTH_INTERNAL ||
-           (strnlen(who->app, KIM_NAME_MAX + 1) <= KIM_NAME_MAX &&
-            strnlen(who->key_name, KIM_NAME_MAX + 1) <= KIM_NAME_MAX);
+    if (who->auth == PSC_AUTH_INTERNAL ||
+        (strnlen(who->app, KIM_NAME_MAX + 1) <= KIM_NAME_MAX &&
+         strnlen(who->key_name, KIM_NAME_MAX + 1) <= KIM_NAME_MAX))
+        return 1;
+    char ab[LOG_STR_BUF], kb[LOG_STR_BUF];
+    log_error(KIM_LOG, "key \"%s\" of application \"%s\" refused: names are at most %d bytes",
+              log_str(kb, who->key_name), log_str(ab, who->app), KIM_NAME_MAX);
+    return 0;
 }
 
 static int info_ok(const struct kim_info *info)
