@@ -612,8 +612,10 @@ static int run(struct p11 *p, int exclusive, call_fn fn, void *ctx)
         }
         break;
     }
-    if (rv != CKR_OK)
+    if (rv != CKR_OK) {
+        log_debug(MOD, "the module answered 0x%lx", (unsigned long)rv);
         return ckr_status(rv);
+    }
     return c.status;
 }
 
@@ -1034,14 +1036,18 @@ static CK_RV crypt_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call
     if ((c->status = out_alloc(o->out, cap)) != 0)
         return CKR_OK;
     CK_ULONG out_len = cap;
-    if (encrypt) {
-        rv = p->f->C_EncryptInit(s, &o->mech.m, h);
-        if (rv == CKR_OK)
-            rv = p->f->C_Encrypt(s, (CK_BYTE_PTR)in->p, in->len, o->out->p, &out_len);
-    } else {
-        rv = p->f->C_DecryptInit(s, &o->mech.m, h);
-        if (rv == CKR_OK)
-            rv = p->f->C_Decrypt(s, (CK_BYTE_PTR)in->p, in->len, o->out->p, &out_len);
+    rv = encrypt ? p->f->C_EncryptInit(s, &o->mech.m, h) : p->f->C_DecryptInit(s, &o->mech.m, h);
+    /* Refused parameters (SoftHSM2: an OAEP label) are something the module does not do. */
+    if (rv == CKR_ARGUMENTS_BAD)
+        rv = CKR_MECHANISM_PARAM_INVALID;
+    else if (rv == CKR_OK && encrypt)
+        rv = p->f->C_Encrypt(s, (CK_BYTE_PTR)in->p, in->len, o->out->p, &out_len);
+    else if (rv == CKR_OK) {
+        rv = p->f->C_Decrypt(s, (CK_BYTE_PTR)in->p, in->len, o->out->p, &out_len);
+        /* Key, mechanism and length were accepted: what fails now is the padding (SoftHSM2
+         * says only "general error"). */
+        if (rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED)
+            rv = CKR_ENCRYPTED_DATA_INVALID;
     }
     if (rv == CKR_OK && out_len <= cap)
         o->out->len = out_len;
@@ -1154,8 +1160,19 @@ static int asym_crypt(struct psc_provider *p, const struct psc_app *app, const s
         rc = policy_check(&o.k, encrypt ? POLICY_ENCRYPT : POLICY_DECRYPT, a->alg);
     if (rc == 0)
         rc = policy_check_asym_input(a->alg, in->len, a->salt.len);
+    /* A ciphertext is exactly as long as the modulus (as Mbed TLS checks). */
+    if (rc == 0 && !encrypt && in->len != bytes_of_bits(o.k.bits))
+        rc = PSC_PSA_INVALID_ARGUMENT;
     if (rc == 0)
         rc = mech_of_crypt(P11(p), a->alg, &a->salt, &o.mech);
+    /* The longest message the padding leaves room for (RFC 8017 §7.1.1, §7.2.1): modules
+     * report a longer one in their own ways. */
+    if (rc == 0 && encrypt) {
+        size_t k = bytes_of_bits(o.k.bits);
+        size_t pad = o.mech.hash >= 0 ? 2 * hashes[o.mech.hash].len + 2 : 11;
+        if (k < pad || in->len > k - pad)
+            rc = PSC_PSA_INVALID_ARGUMENT;
+    }
     if (rc == 0)
         rc = run(P11(p), 0, encrypt ? encrypt_fn : decrypt_fn, &o);
     if (rc == 0 && encrypt && P11(p)->software_public)
