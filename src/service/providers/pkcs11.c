@@ -319,19 +319,13 @@ static int ckr_status(CK_RV rv)
     }
 }
 
-/* Codes after which the session is of no more use: it is closed and another one opened. */
+/* Codes after which the session is of no more use: it is closed and another one opened, and
+ * no cached handle is trusted any more. */
 static int session_lost(CK_RV rv)
 {
     return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
            rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
            rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
-}
-
-/* Codes after which every object handle may be stale. */
-static int token_lost(CK_RV rv)
-{
-    return rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT ||
-           rv == CKR_CRYPTOKI_NOT_INITIALIZED;
 }
 
 /* ---- output buffers (as in the Mbed Crypto provider: nothing secret left behind) ---------- */
@@ -587,11 +581,10 @@ static int run(struct p11 *p, int exclusive, call_fn fn, void *ctx)
         size_t idx;
         rv = pool_get(p, &idx);
         if (rv != CKR_OK) {
-            if (token_lost(rv))
-                cache_clear(p);
-            if (session_lost(rv) || token_lost(rv))
-                continue;
-            break;
+            if (!session_lost(rv))
+                break;
+            cache_clear(p);
+            continue;
         }
         if (exclusive)
             pthread_rwlock_wrlock(&p->obj_lock);
@@ -601,9 +594,10 @@ static int run(struct p11 *p, int exclusive, call_fn fn, void *ctx)
         pthread_rwlock_unlock(&p->obj_lock);
         pool_put(p, idx, session_lost(rv) || c.drop);
         if (session_lost(rv)) {
+            /* Handles may be reused for other objects once the module was reset: none is
+             * trusted after a loss. */
             log_warn(MOD, "token session lost (0x%lx): opening another one", (unsigned long)rv);
-            if (token_lost(rv) || rv == CKR_USER_NOT_LOGGED_IN)
-                cache_clear(p);
+            cache_clear(p);
             continue;
         }
         if (c.used_cache && (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)) {
@@ -656,6 +650,12 @@ static CK_RV key_handle(struct p11 *p, CK_SESSION_HANDLE s, uint32_t id, CK_OBJE
     if (rv != CKR_OK)
         return rv;
     if (n == 0) {
+        /* Private objects are invisible once the login is lost (another application of the
+         * process logged out, the token was reset): that is a lost session, not a lost key. */
+        CK_SESSION_INFO si;
+        if (p->has_pin && p->f->C_GetSessionInfo(s, &si) == CKR_OK &&
+            si.state != CKS_RW_USER_FUNCTIONS && si.state != CKS_RO_USER_FUNCTIONS)
+            return CKR_USER_NOT_LOGGED_IN;
         *h = CK_INVALID_HANDLE;
         c->status = PSC_PSA_DOES_NOT_EXIST;
         return CKR_OK;
