@@ -129,9 +129,9 @@ static inline void p11_direct_open(struct p11_direct *d, const char *label, cons
         size_t l = strlen(label);
         if (memcmp(ti.label, label, l) != 0 || (l < 32 && ti.label[l] != ' '))
             continue;
-        assert_int_equal(d->f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-                                             NULL, &d->s),
-                         CKR_OK);
+        assert_int_equal(
+            d->f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &d->s),
+            CKR_OK);
         /* Already logged in when the module is shared with a provider in this process. */
         rv = d->f->C_Login(d->s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin));
         assert_true(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);

@@ -67,7 +67,8 @@ static uint32_t mapped_id(const struct daemon *d, const char *app, const char *k
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_bytes(q, 0), 4);
     const uint8_t *b = sqlite3_column_blob(q, 0);
-    uint32_t id = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t id =
+        (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     assert_string_equal((const char *)sqlite3_column_text(q, 1),
                         "30e39502-eba6-4d60-a4af-c518b7f5e38f");
     sqlite3_finalize(q);
@@ -133,9 +134,9 @@ static void test_ecc_generate_sign_verify(void **state)
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         char name[32];
         snprintf(name, sizeof(name), "ecc-%u", sizes[i]);
-        assert_int_equal(op_generate(&C, name, ecc_attrs(sizes[i], U_SIGN_HASH | U_VERIFY_HASH,
-                                                         HASH(SHA_256))),
-                         0);
+        assert_int_equal(
+            op_generate(&C, name, ecc_attrs(sizes[i], U_SIGN_HASH | U_VERIFY_HASH, HASH(SHA_256))),
+            0);
         struct buf pub, sig;
         assert_int_equal(op_export_public(&C, name, &pub), 0);
         size_t half = (sizes[i] + 7) / 8;
@@ -176,7 +177,8 @@ static void test_key_ids_as_original(void **state)
     /* The private half is a token object that never leaves it. */
     CK_OBJECT_HANDLE priv = c0 == CKO_PRIVATE_KEY ? h[0] : h[1];
     CK_BBOOL tok = 0, sens = 0, ext = 1;
-    CK_ATTRIBUTE a[] = {{CKA_TOKEN, &tok, 1}, {CKA_SENSITIVE, &sens, 1}, {CKA_EXTRACTABLE, &ext, 1}};
+    CK_ATTRIBUTE a[] = {
+        {CKA_TOKEN, &tok, 1}, {CKA_SENSITIVE, &sens, 1}, {CKA_EXTRACTABLE, &ext, 1}};
     assert_int_equal(d.f->C_GetAttributeValue(d.s, priv, a, 3), CKR_OK);
     assert_true(tok && sens && !ext);
     p11_direct_close(&d);
@@ -260,9 +262,9 @@ static void rsa_crypt_round(const char *name, int oaep_hash)
     assert_int_equal(op_asym_decrypt(&C, name, enc_alg(oaep_hash), ct, buf_none(), &pt),
                      PSC_PSA_INVALID_PADDING);
     /* Shorter than the modulus. */
-    assert_int_equal(op_asym_decrypt(&C, name, enc_alg(oaep_hash), buf_copy(ct.p, 64), buf_none(),
-                                     &pt),
-                     PSC_PSA_INVALID_ARGUMENT);
+    assert_int_equal(
+        op_asym_decrypt(&C, name, enc_alg(oaep_hash), buf_copy(ct.p, 64), buf_none(), &pt),
+        PSC_PSA_INVALID_ARGUMENT);
     /* SoftHSM2 takes no OAEP label. */
     if (oaep)
         assert_int_equal(op_asym_encrypt(&C, name, enc_alg(oaep_hash), msg, buf_str("label"), &ct),
@@ -303,9 +305,9 @@ static void test_oaep_other_hashes_not_supported(void **state)
                                        alg_enc(HASH(SHA_256)))),
                      0);
     struct buf ct;
-    assert_int_equal(op_asym_encrypt(&C, "rsa-oaep256", enc_alg(HASH(SHA_256)), buf_str("x"),
-                                     buf_none(), &ct),
-                     PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(
+        op_asym_encrypt(&C, "rsa-oaep256", enc_alg(HASH(SHA_256)), buf_str("x"), buf_none(), &ct),
+        PSC_PSA_NOT_SUPPORTED);
 }
 
 /* ---- import -------------------------------------------------------------------------------- */
@@ -387,11 +389,11 @@ static void test_import_refused(void **state)
                      PSC_PSA_NOT_SUPPORTED);
     /* Montgomery curves are not on the token. */
     EVP_PKEY *x = ossl_keygen("X25519", NULL);
-    assert_int_equal(op_import(&C, "x25519",
-                               attrs(key_type(KT_ECC_PUB, ECC(MONTGOMERY)), 255, U_DERIVE,
-                                     alg_ka_raw(KA_ECDH)),
-                               public_octets(x)),
-                     PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(
+        op_import(&C, "x25519",
+                  attrs(key_type(KT_ECC_PUB, ECC(MONTGOMERY)), 255, U_DERIVE, alg_ka_raw(KA_ECDH)),
+                  public_octets(x)),
+        PSC_PSA_NOT_SUPPORTED);
     assert_int_equal(op_import(&C, "garbage",
                                attrs(key_type(KT_RSA_PUB, 0), 0, U_VERIFY_HASH,
                                      alg_sig(SIG_PKCS1, HASH(SHA_256))),
@@ -404,14 +406,16 @@ static void test_import_refused(void **state)
 static void test_generate_refused(void **state)
 {
     (void)state;
-    assert_int_equal(op_generate(&C, "k1", attrs(key_type(KT_ECC_PAIR, ECC(SECP_K1)), 256,
-                                                 U_SIGN_HASH, alg_sig(SIG_ECDSA, HASH(SHA_256)))),
+    assert_int_equal(op_generate(&C, "k1",
+                                 attrs(key_type(KT_ECC_PAIR, ECC(SECP_K1)), 256, U_SIGN_HASH,
+                                       alg_sig(SIG_ECDSA, HASH(SHA_256)))),
                      PSC_PSA_NOT_SUPPORTED);
-    assert_int_equal(op_generate(&C, "aes", attrs(key_type(KT_AES, 0), 128, U_ENCRYPT,
-                                                  alg_aead(AEAD(GCM), 0))),
-                     PSC_PSA_NOT_SUPPORTED);
-    assert_int_equal(op_generate(&C, "pub", attrs(key_type(KT_RSA_PUB, 0), 1024, U_VERIFY_HASH,
-                                                  alg_sig(SIG_PKCS1, HASH(SHA_256)))),
+    assert_int_equal(
+        op_generate(&C, "aes", attrs(key_type(KT_AES, 0), 128, U_ENCRYPT, alg_aead(AEAD(GCM), 0))),
+        PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(op_generate(&C, "pub",
+                                 attrs(key_type(KT_RSA_PUB, 0), 1024, U_VERIFY_HASH,
+                                       alg_sig(SIG_PKCS1, HASH(SHA_256)))),
                      PSC_PSA_INVALID_ARGUMENT);
     /* The token records the key's one mechanism: a key with none cannot be made. */
     assert_int_equal(
@@ -445,9 +449,9 @@ static void test_errors(void **state)
                      PSC_PSA_NOT_PERMITTED);
     assert_int_equal(op_sign_hash(&C, "err2", sig_alg(SIG_DET_ECDSA, HASH(SHA_256)), h, &out),
                      PSC_PSA_NOT_PERMITTED);
-    assert_int_equal(op_sign_hash(&C, "err2", sig_alg(SIG_ECDSA, HASH(SHA_256)), buf_copy(h.p, 20),
-                                  &out),
-                     PSC_PSA_INVALID_ARGUMENT);
+    assert_int_equal(
+        op_sign_hash(&C, "err2", sig_alg(SIG_ECDSA, HASH(SHA_256)), buf_copy(h.p, 20), &out),
+        PSC_PSA_INVALID_ARGUMENT);
     /* An encryption on a signing key. */
     assert_int_equal(op_asym_encrypt(&C, "err2", enc_alg(0), buf_str("x"), buf_none(), &out),
                      PSC_PSA_NOT_PERMITTED);
@@ -471,27 +475,33 @@ static void test_can_do_crypto(void **state)
     (void)state;
     /* Generate */
     assert_int_equal(op_can_do(&C, 2, ecc_attrs(256, U_SIGN_HASH, HASH(SHA_256))), 0);
-    assert_int_equal(op_can_do(&C, 2, attrs(key_type(KT_RSA_PAIR, 0), 2048, U_SIGN_HASH,
-                                            alg_sig(SIG_PSS, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 2,
+                               attrs(key_type(KT_RSA_PAIR, 0), 2048, U_SIGN_HASH,
+                                     alg_sig(SIG_PSS, HASH(SHA_256)))),
                      0);
-    assert_int_equal(op_can_do(&C, 2, attrs(key_type(KT_ECC_PAIR, ECC(SECP_K1)), 256, U_SIGN_HASH,
-                                            alg_sig(SIG_ECDSA, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 2,
+                               attrs(key_type(KT_ECC_PAIR, ECC(SECP_K1)), 256, U_SIGN_HASH,
+                                     alg_sig(SIG_ECDSA, HASH(SHA_256)))),
                      PSC_PSA_NOT_SUPPORTED);
-    assert_int_equal(op_can_do(&C, 2, attrs(key_type(KT_RSA_PUB, 0), 2048, U_VERIFY_HASH,
-                                            alg_sig(SIG_PKCS1, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 2,
+                               attrs(key_type(KT_RSA_PUB, 0), 2048, U_VERIFY_HASH,
+                                     alg_sig(SIG_PKCS1, HASH(SHA_256)))),
                      PSC_PSA_NOT_SUPPORTED);
     /* Import */
-    assert_int_equal(op_can_do(&C, 3, attrs(key_type(KT_ECC_PUB, ECC(SECP_R1)), 256,
-                                            U_VERIFY_HASH, alg_sig(SIG_ECDSA, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 3,
+                               attrs(key_type(KT_ECC_PUB, ECC(SECP_R1)), 256, U_VERIFY_HASH,
+                                     alg_sig(SIG_ECDSA, HASH(SHA_256)))),
                      0);
     assert_int_equal(op_can_do(&C, 3, ecc_attrs(256, U_SIGN_HASH, HASH(SHA_256))),
                      PSC_PSA_NOT_SUPPORTED);
     /* Use */
-    assert_int_equal(op_can_do(&C, 1, attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, U_SIGN_HASH,
-                                            alg_sig(SIG_DET_ECDSA, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 1,
+                               attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, U_SIGN_HASH,
+                                     alg_sig(SIG_DET_ECDSA, HASH(SHA_256)))),
                      PSC_PSA_NOT_SUPPORTED);
-    assert_int_equal(op_can_do(&C, 1, attrs(key_type(KT_RSA_PAIR, 0), 256, U_SIGN_HASH,
-                                            alg_sig(SIG_PKCS1, HASH(SHA_256)))),
+    assert_int_equal(op_can_do(&C, 1,
+                               attrs(key_type(KT_RSA_PAIR, 0), 256, U_SIGN_HASH,
+                                     alg_sig(SIG_PKCS1, HASH(SHA_256)))),
                      PSC_PSA_NOT_SUPPORTED); /* below the module's smallest RSA key */
     /* Derive */
     assert_int_equal(op_can_do(&C, 4, ecc_attrs(256, U_SIGN_HASH, HASH(SHA_256))),
@@ -543,7 +553,8 @@ static void test_two_tenants(void **state)
     assert_int_equal(op_export_public(&A, "shared-name", &pa), 0);
     assert_int_equal(op_export_public(&B, "shared-name", &pb), 0);
     assert_false(buf_eq(pa, pb));
-    assert_int_equal(op_sign_hash(&B, "shared-name", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig), 0);
+    assert_int_equal(op_sign_hash(&B, "shared-name", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
+                     0);
     assert_true(ossl_verify(pkey_ec_public("P-256", pb), NULL, PAD_NONE, h, sig));
     assert_false(ossl_verify(pkey_ec_public("P-256", pa), NULL, PAD_NONE, h, sig));
     ListKeys__Result *r;
@@ -560,7 +571,8 @@ static void test_two_tenants(void **state)
     assert_int_equal(p11_direct_find(&d, be_b, NULL, 0), 2);
     p11_direct_close(&d);
     assert_int_equal(op_export_public(&A, "shared-name", &pa), PSC_PSA_DOES_NOT_EXIST);
-    assert_int_equal(op_sign_hash(&B, "shared-name", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig), 0);
+    assert_int_equal(op_sign_hash(&B, "shared-name", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
+                     0);
 }
 
 /* ---- parallel use beside creation ---------------------------------------------------------- */
@@ -576,8 +588,8 @@ static pthread_mutex_t par_lock = PTHREAD_MUTEX_INITIALIZER;
 static int par_call(uint32_t opcode, const ProtobufCMessage *op)
 {
     size_t len;
-    uint8_t *req = e2e_build(e2e_header(PSC_PROVIDER_PKCS11, opcode, PSC_AUTH_DIRECT), op,
-                             "p11-ops", 7, &len);
+    uint8_t *req =
+        e2e_build(e2e_header(PSC_PROVIDER_PKCS11, opcode, PSC_AUTH_DIRECT), op, "p11-ops", 7, &len);
     struct psc_header rsp;
     uint8_t *body = NULL;
     int rc = e2e_raw(D.sock, req, len, &rsp, &body);
@@ -699,16 +711,17 @@ static void test_software_public_operations(void **state)
     (void)state;
     p11_token_init("second", "2222");
     struct daemon d2;
-    daemon_start(&d2, p11_config("allow_deprecated = true\n", "token_label = \"second\"\nuser_pin = \"2222\"\n"
-                                       "software_public_operations = true\n"
-                                       "allow_export = false\n"));
+    daemon_start(&d2, p11_config("allow_deprecated = true\n",
+                                 "token_label = \"second\"\nuser_pin = \"2222\"\n"
+                                 "software_public_operations = true\n"
+                                 "allow_export = false\n"));
     struct caller c2 = {.sock = d2.sock, .app = "soft"};
-    assert_int_equal(op_generate(&c2, "e", ecc_attrs(256, U_SIGN_HASH | U_VERIFY_HASH | U_EXPORT,
-                                                     HASH(SHA_256))),
-                     PSC_PSA_NOT_PERMITTED);
-    assert_int_equal(op_generate(&c2, "e", ecc_attrs(384, U_SIGN_HASH | U_VERIFY_HASH,
-                                                     HASH(SHA_384))),
-                     0);
+    assert_int_equal(
+        op_generate(&c2, "e",
+                    ecc_attrs(256, U_SIGN_HASH | U_VERIFY_HASH | U_EXPORT, HASH(SHA_256))),
+        PSC_PSA_NOT_PERMITTED);
+    assert_int_equal(
+        op_generate(&c2, "e", ecc_attrs(384, U_SIGN_HASH | U_VERIFY_HASH, HASH(SHA_384))), 0);
     struct buf h = digest(HASH(SHA_384), buf_str("soft")), sig, pt, ct;
     assert_int_equal(op_sign_hash(&c2, "e", sig_alg(SIG_ECDSA, HASH(SHA_384)), h, &sig), 0);
     assert_int_equal(op_verify_hash(&c2, "e", sig_alg(SIG_ECDSA, HASH(SHA_384)), h, sig), 0);
@@ -716,9 +729,9 @@ static void test_software_public_operations(void **state)
     assert_int_equal(op_verify_hash(&c2, "e", sig_alg(SIG_ECDSA, HASH(SHA_384)), h, sig),
                      PSC_PSA_INVALID_SIGNATURE);
 
-    assert_int_equal(op_generate(&c2, "r", attrs(key_type(KT_RSA_PAIR, 0), 1024,
-                                                 U_SIGN_HASH | U_VERIFY_HASH,
-                                                 alg_sig(SIG_PSS, HASH(SHA_256)))),
+    assert_int_equal(op_generate(&c2, "r",
+                                 attrs(key_type(KT_RSA_PAIR, 0), 1024, U_SIGN_HASH | U_VERIFY_HASH,
+                                       alg_sig(SIG_PSS, HASH(SHA_256)))),
                      0);
     struct buf h2 = digest(HASH(SHA_256), buf_str("soft rsa"));
     assert_int_equal(op_sign_hash(&c2, "r", sig_alg(SIG_PSS, HASH(SHA_256)), h2, &sig), 0);
@@ -727,8 +740,9 @@ static void test_software_public_operations(void **state)
     assert_int_equal(op_verify_hash(&c2, "r", sig_alg(SIG_PSS, HASH(SHA_256)), h2, sig),
                      PSC_PSA_INVALID_SIGNATURE);
 
-    assert_int_equal(op_generate(&c2, "o", attrs(key_type(KT_RSA_PAIR, 0), 1024,
-                                                 U_ENCRYPT | U_DECRYPT, alg_enc(HASH(SHA_1)))),
+    assert_int_equal(op_generate(&c2, "o",
+                                 attrs(key_type(KT_RSA_PAIR, 0), 1024, U_ENCRYPT | U_DECRYPT,
+                                       alg_enc(HASH(SHA_1)))),
                      0);
     struct buf msg = buf_str("encrypted in software");
     assert_int_equal(op_asym_encrypt(&c2, "o", enc_alg(HASH(SHA_1)), msg, buf_none(), &ct), 0);

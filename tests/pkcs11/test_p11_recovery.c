@@ -133,9 +133,8 @@ static void test_module_reset_underneath(void **state)
     assert_int_equal(sign("b"), 0);
     assert_int_equal(generate("c"), 0);
     assert_int_equal(sign("c"), 0);
-    assert_int_equal(M.f->C_OpenSession(SLOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-                                        &M.s),
-                     CKR_OK);
+    assert_int_equal(
+        M.f->C_OpenSession(SLOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &M.s), CKR_OK);
 }
 
 int main(void)

@@ -81,7 +81,8 @@ static void test_missing_module(void **state)
              lib + strlen(SOFTHSM2_LIB));
     daemon_write_config(&D, fixed);
     assert_int_equal(daemon_launch(&D, NULL), -1);
-    assert_true(daemon_log_contains(&D, "cannot load the PKCS#11 module /nonexistent/libnothing.so"));
+    assert_true(
+        daemon_log_contains(&D, "cannot load the PKCS#11 module /nonexistent/libnothing.so"));
 }
 
 static void test_token_not_found_lists_tokens(void **state)

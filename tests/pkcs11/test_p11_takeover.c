@@ -72,17 +72,25 @@ static void test_takeover(void **state)
     CK_BYTE f4[] = {1, 0, 1};
     CK_MECHANISM_TYPE allowed = CKM_RSA_PKCS;
     CK_ATTRIBUTE pub[] = {
-        {CKA_CLASS, &pub_c, sizeof(pub_c)}, {CKA_TOKEN, &yes, 1},
-        {CKA_PRIVATE, &no, 1},              {CKA_VERIFY, &yes, 1},
-        {CKA_ENCRYPT, &no, 1},              {CKA_ID, be, 4},
-        {CKA_MODULUS_BITS, &bits, sizeof(bits)}, {CKA_PUBLIC_EXPONENT, f4, 3},
+        {CKA_CLASS, &pub_c, sizeof(pub_c)},
+        {CKA_TOKEN, &yes, 1},
+        {CKA_PRIVATE, &no, 1},
+        {CKA_VERIFY, &yes, 1},
+        {CKA_ENCRYPT, &no, 1},
+        {CKA_ID, be, 4},
+        {CKA_MODULUS_BITS, &bits, sizeof(bits)},
+        {CKA_PUBLIC_EXPONENT, f4, 3},
         {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
     };
     CK_ATTRIBUTE priv[] = {
-        {CKA_CLASS, &priv_c, sizeof(priv_c)}, {CKA_TOKEN, &yes, 1},
-        {CKA_SIGN, &yes, 1},                  {CKA_DECRYPT, &no, 1},
-        {CKA_DERIVE, &no, 1},                 {CKA_EXTRACTABLE, &no, 1},
-        {CKA_SENSITIVE, &yes, 1},             {CKA_ID, be, 4},
+        {CKA_CLASS, &priv_c, sizeof(priv_c)},
+        {CKA_TOKEN, &yes, 1},
+        {CKA_SIGN, &yes, 1},
+        {CKA_DECRYPT, &no, 1},
+        {CKA_DERIVE, &no, 1},
+        {CKA_EXTRACTABLE, &no, 1},
+        {CKA_SENSITIVE, &yes, 1},
+        {CKA_ID, be, 4},
         {CKA_ALLOWED_MECHANISMS, &allowed, sizeof(allowed)},
     };
     CK_MECHANISM gen = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
@@ -102,22 +110,22 @@ static void test_takeover(void **state)
     char *end = strstr(kim, "[[provider]]");
     char fixed[4096];
     snprintf(fixed, sizeof(fixed),
-             "%.*smanager_type = \"OnDisk\"\nstore_path = \"@DIR@/mappings\"\n%s",
-             (int)(kim - cfg), cfg, end);
+             "%.*smanager_type = \"OnDisk\"\nstore_path = \"@DIR@/mappings\"\n%s", (int)(kim - cfg),
+             cfg, end);
     daemon_prepare(&D, fixed);
     char app_dir[400];
     snprintf(app_dir, sizeof(app_dir), "%s/mappings/cGFyc2VjLXRvb2w=/2", D.dir);
     mkdir_p(app_dir);
     /* RsaKeyPair 1024, sign_hash + verify_hash, RsaPkcs1v15Sign(Specific(Sha256)). */
     static const uint8_t rsa_attrs[] = {
-        0x01, 0, 0, 0,                      /* Persistent */
-        0x09, 0, 0, 0,                      /* RsaKeyPair */
+        0x01, 0,    0, 0,                   /* Persistent */
+        0x09, 0,    0, 0,                   /* RsaKeyPair */
         0x00, 0x04, 0, 0, 0, 0, 0, 0,       /* 1024 bits */
-        0, 0, 0, 0, 0, 0, 0, 1, 1, 0,       /* usage: sign_hash, verify_hash */
-        0x05, 0, 0, 0,                      /* AsymmetricSignature */
-        0x00, 0, 0, 0,                      /* RsaPkcs1v15Sign */
-        0x00, 0, 0, 0,                      /* SignHash::Specific */
-        0x06, 0, 0, 0,                      /* Sha256 */
+        0,    0,    0, 0, 0, 0, 0, 1, 1, 0, /* usage: sign_hash, verify_hash */
+        0x05, 0,    0, 0,                   /* AsymmetricSignature */
+        0x00, 0,    0, 0,                   /* RsaPkcs1v15Sign */
+        0x00, 0,    0, 0,                   /* SignHash::Specific */
+        0x06, 0,    0, 0,                   /* Sha256 */
     };
     uint8_t file[64];
     size_t n = key_info(id, rsa_attrs, sizeof(rsa_attrs), file);
@@ -125,12 +133,12 @@ static void test_takeover(void **state)
     write_file(app_dir, "cnNh", file, n);
     /* The original's dangling fixture: RsaKeyPair 2048, encrypt + decrypt, PKCS#1 v1.5. */
     static const uint8_t toto[46] = {
-        0x04, 0, 0, 0, 0, 0, 0, 0,          /* len(id) */
-        0x77, 0x1d, 0xba, 0x76,             /* id 0x76ba1d77 */
-        0x01, 0, 0, 0, 0x09, 0, 0, 0,       /* Persistent, RsaKeyPair */
-        0x00, 0x08, 0, 0, 0, 0, 0, 0,       /* 2048 bits */
-        0, 0, 0, 1, 1, 0, 0, 0, 0, 0,       /* usage: encrypt, decrypt */
-        0x06, 0, 0, 0, 0x00, 0, 0, 0,       /* AsymmetricEncryption::RsaPkcs1v15Crypt */
+        0x04, 0,    0,    0,    0,    0, 0, 0,       /* len(id) */
+        0x77, 0x1d, 0xba, 0x76,                      /* id 0x76ba1d77 */
+        0x01, 0,    0,    0,    0x09, 0, 0, 0,       /* Persistent, RsaKeyPair */
+        0x00, 0x08, 0,    0,    0,    0, 0, 0,       /* 2048 bits */
+        0,    0,    0,    1,    1,    0, 0, 0, 0, 0, /* usage: encrypt, decrypt */
+        0x06, 0,    0,    0,    0x00, 0, 0, 0,       /* AsymmetricEncryption::RsaPkcs1v15Crypt */
     };
     write_file(app_dir, "dG90bw==", toto, sizeof(toto));
 

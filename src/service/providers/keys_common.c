@@ -51,8 +51,9 @@ int keys_coherency_pass(struct psc_provider *p, keys_probe_fn probe, void *ctx, 
             .provider_name = e[i].provider_name,
             .key_name = e[i].key_name,
         };
-        log_warn(mod, "key \"%s\" of \"%s\" is not in the back-end or has no valid id: its "
-                      "mapping is removed",
+        log_warn(mod,
+                 "key \"%s\" of \"%s\" is not in the back-end or has no valid id: its "
+                 "mapping is removed",
                  e[i].key_name, e[i].app);
         int r = kim_remove(p->kim, &who);
         if (r != 0 && r != PSC_PSA_DOES_NOT_EXIST) {

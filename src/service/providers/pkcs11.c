@@ -115,7 +115,8 @@ struct p11 {
     uint32_t *ids;
     size_t n_ids, cap_ids;
 
-    CK_MECHANISM_TYPE *mechs;
+    CK_MECHANISM_TYPE *mechs; /* read at start: CanDoCrypto asks the module nothing */
+    CK_MECHANISM_INFO *mech_info;
     CK_ULONG n_mechs;
     unsigned oaep_hashes; /* bit i: OAEP with hashes[i] accepted by the module */
 };
@@ -133,18 +134,43 @@ static const struct hash_map {
     uint8_t prefix_len;
     uint8_t prefix[19]; /* DER DigestInfo up to the digest */
 } hashes[] = {
-    {PSA_ALG_SHA_1, CKM_SHA_1, CKG_MGF1_SHA1, MBEDTLS_MD_SHA1, 20, 15,
+    {PSA_ALG_SHA_1,
+     CKM_SHA_1,
+     CKG_MGF1_SHA1,
+     MBEDTLS_MD_SHA1,
+     20,
+     15,
      {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
-    {PSA_ALG_SHA_224, CKM_SHA224, CKG_MGF1_SHA224, MBEDTLS_MD_SHA224, 28, 19,
+    {PSA_ALG_SHA_224,
+     CKM_SHA224,
+     CKG_MGF1_SHA224,
+     MBEDTLS_MD_SHA224,
+     28,
+     19,
      {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
       0x05, 0x00, 0x04, 0x1c}},
-    {PSA_ALG_SHA_256, CKM_SHA256, CKG_MGF1_SHA256, MBEDTLS_MD_SHA256, 32, 19,
+    {PSA_ALG_SHA_256,
+     CKM_SHA256,
+     CKG_MGF1_SHA256,
+     MBEDTLS_MD_SHA256,
+     32,
+     19,
      {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
       0x05, 0x00, 0x04, 0x20}},
-    {PSA_ALG_SHA_384, CKM_SHA384, CKG_MGF1_SHA384, MBEDTLS_MD_SHA384, 48, 19,
+    {PSA_ALG_SHA_384,
+     CKM_SHA384,
+     CKG_MGF1_SHA384,
+     MBEDTLS_MD_SHA384,
+     48,
+     19,
      {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
       0x05, 0x00, 0x04, 0x30}},
-    {PSA_ALG_SHA_512, CKM_SHA512, CKG_MGF1_SHA512, MBEDTLS_MD_SHA512, 64, 19,
+    {PSA_ALG_SHA_512,
+     CKM_SHA512,
+     CKG_MGF1_SHA512,
+     MBEDTLS_MD_SHA512,
+     64,
+     19,
      {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
       0x05, 0x00, 0x04, 0x40}},
 };
@@ -165,9 +191,15 @@ static const struct curve {
     uint8_t oid[10];
     mbedtls_ecp_group_id grp;
 } curves[] = {
-    {192, 10, {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01}, MBEDTLS_ECP_DP_SECP192R1},
+    {192,
+     10,
+     {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x01},
+     MBEDTLS_ECP_DP_SECP192R1},
     {224, 7, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x21}, MBEDTLS_ECP_DP_SECP224R1},
-    {256, 10, {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, MBEDTLS_ECP_DP_SECP256R1},
+    {256,
+     10,
+     {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07},
+     MBEDTLS_ECP_DP_SECP256R1},
     {384, 7, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, MBEDTLS_ECP_DP_SECP384R1},
     {521, 7, {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}, MBEDTLS_ECP_DP_SECP521R1},
 };
@@ -931,7 +963,7 @@ static int soft_encrypt(const struct psc_attrs *k, const struct pubkey *pk, psa_
         }
         if (r == 0)
             out->len = cap;
-        rc = r == 0                               ? 0
+        rc = r == 0                                ? 0
              : r == MBEDTLS_ERR_RSA_BAD_INPUT_DATA ? PSC_PSA_INVALID_ARGUMENT
              : r == MBEDTLS_ERR_RSA_RNG_FAILED     ? PSC_PSA_INSUFFICIENT_ENTROPY
                                                    : PSC_PSA_GENERIC_ERROR;
@@ -980,8 +1012,8 @@ static CK_RV sign_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call 
     size_t len = 0;
     if ((c->status = sign_input(o, data, sizeof(data), &len)) != 0)
         return CKR_OK;
-    size_t cap = PSA_KEY_TYPE_IS_RSA(o->k.type) ? bytes_of_bits(o->k.bits)
-                                                : 2 * bytes_of_bits(o->k.bits);
+    size_t cap =
+        PSA_KEY_TYPE_IS_RSA(o->k.type) ? bytes_of_bits(o->k.bits) : 2 * bytes_of_bits(o->k.bits);
     if ((c->status = out_alloc(o->out, cap)) != 0)
         return CKR_OK;
     rv = p->f->C_SignInit(s, &o->mech.m, h);
@@ -1081,8 +1113,8 @@ static CK_RV export_public_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, str
 }
 
 /* Looks the caller's key up and fills o from its mapping. */
-static int key_op_begin(struct psc_provider *p, const struct psc_app *app,
-                        const struct psc_args *a, struct psc_out *out, struct key_op *o)
+static int key_op_begin(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
+                        struct psc_out *out, struct key_op *o)
 {
     memset(o, 0, sizeof(*o));
     o->a = a;
@@ -1104,8 +1136,8 @@ static void log_op_error(struct psc_provider *p, const struct psc_args *a, int r
                   a->key_name ? a->key_name : "", rc);
 }
 
-static int op_sign_hash(struct psc_provider *p, const struct psc_app *app,
-                        const struct psc_args *a, struct psc_out *out)
+static int op_sign_hash(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
+                        struct psc_out *out)
 {
     struct key_op o;
     int rc = key_op_begin(p, app, a, out, &o);
@@ -1381,8 +1413,8 @@ static int check_create(const struct p11 *p, const struct psc_attrs *k)
 }
 
 /* Creates the key on the token, then its mapping; a failed mapping removes the key again. */
-static int key_create(struct psc_provider *pp, const struct psc_app *app,
-                      const struct psc_args *a, struct create *cr)
+static int key_create(struct psc_provider *pp, const struct psc_app *app, const struct psc_args *a,
+                      struct create *cr)
 {
     struct p11 *p = P11(pp);
     struct kim_ident who;
@@ -1564,24 +1596,27 @@ static int op_generate_random(struct psc_provider *p, const struct psc_app *app,
 
 /* ---- CanDoCrypto ---------------------------------------------------------------------------- */
 
-static int has_mech(const struct p11 *p, CK_MECHANISM_TYPE m)
+static const CK_MECHANISM_INFO *mech_info(const struct p11 *p, CK_MECHANISM_TYPE m)
 {
     for (CK_ULONG i = 0; i < p->n_mechs; i++)
         if (p->mechs[i] == m)
-            return 1;
-    return 0;
+            return &p->mech_info[i];
+    return NULL;
+}
+
+static int has_mech(const struct p11 *p, CK_MECHANISM_TYPE m)
+{
+    return mech_info(p, m) != NULL;
 }
 
 /* Whether the module offers the mechanism for keys of this size. */
 static int mech_fits(const struct p11 *p, CK_MECHANISM_TYPE m, size_t bits)
 {
-    if (!has_mech(p, m))
-        return 0;
-    CK_MECHANISM_INFO mi;
-    if (p->f->C_GetMechanismInfo(p->slot, m, &mi) != CKR_OK)
+    const CK_MECHANISM_INFO *mi = mech_info(p, m);
+    if (!mi)
         return 0;
     /* Sizes of EC mechanisms are in bits too (v2.40); a module that leaves them 0 sets none. */
-    if (bits && mi.ulMaxKeySize && (bits < mi.ulMinKeySize || bits > mi.ulMaxKeySize))
+    if (bits && mi->ulMaxKeySize && (bits < mi->ulMinKeySize || bits > mi->ulMaxKeySize))
         return 0;
     return 1;
 }
@@ -1691,15 +1726,19 @@ static int pin_decode(struct p11 *p, const char *v, size_t len, const char *from
         const char *h = v + 4;
         size_t hl = len - 4;
         if (hl == 0 || hl % 2 != 0) {
-            snprintf(err, err_len, "the PIN from %s: 'hex:' must be followed by an even number "
-                                   "of hex digits", from);
+            snprintf(err, err_len,
+                     "the PIN from %s: 'hex:' must be followed by an even number "
+                     "of hex digits",
+                     from);
             return -1;
         }
         for (size_t i = 0; i < hl; i += 2) {
             int hi = hexval(h[i]), lo = hexval(h[i + 1]);
             if (hi < 0 || lo < 0) {
-                snprintf(err, err_len, "the PIN from %s: 'hex:' must be followed by hex digits "
-                                       "only", from);
+                snprintf(err, err_len,
+                         "the PIN from %s: 'hex:' must be followed by hex digits "
+                         "only",
+                         from);
                 return -1;
             }
             p->pin[p->pin_len++] = (uint8_t)(hi << 4 | lo);
@@ -1848,23 +1887,30 @@ static int slot_choose(struct p11 *p, const struct cfg_provider *cfg, char *err,
         goto out;
     }
     if (by && hits > 1) {
-        snprintf(err, err_len, "%zu tokens have the %s \"%s\": choose one by serial_number; "
-                               "tokens found: %s", hits, by, want, found);
+        snprintf(err, err_len,
+                 "%zu tokens have the %s \"%s\": choose one by serial_number; "
+                 "tokens found: %s",
+                 hits, by, want, found);
         goto out;
     }
     if (!by && cfg->has_slot_number && hits == 0) {
-        snprintf(err, err_len, "No available slot with the given number %" PRIu64
-                               "; tokens found: %s", cfg->slot_number, found);
+        snprintf(err, err_len,
+                 "No available slot with the given number %" PRIu64 "; tokens found: %s",
+                 cfg->slot_number, found);
         goto out;
     }
     if (!by && !cfg->has_slot_number && m != 1) {
-        snprintf(err, err_len, "missing slot number or more than one initialized token; tokens "
-                               "found: %s", found);
+        snprintf(err, err_len,
+                 "missing slot number or more than one initialized token; tokens "
+                 "found: %s",
+                 found);
         goto out;
     }
     if (cfg->serial_number && cfg->has_slot_number && slots[pick] != cfg->slot_number)
-        log_warn(MOD, "the serial number and the slot number name different slots: slot %lu of "
-                      "the serial number is used", (unsigned long)slots[pick]);
+        log_warn(MOD,
+                 "the serial number and the slot number name different slots: slot %lu of "
+                 "the serial number is used",
+                 (unsigned long)slots[pick]);
     if (!by && cfg->has_slot_number)
         log_warn(MOD, "slot numbers may change between starts: prefer serial_number or "
                       "token_label");
@@ -1967,13 +2013,13 @@ static int first_login(struct p11 *p, char *err, size_t err_len)
     CK_RV rv = session_open(p, &p->sess[0]);
     if (rv == CKR_OK)
         return 0;
-    const char *why = rv == CKR_PIN_INCORRECT          ? "wrong PIN"
-                      : rv == CKR_PIN_LOCKED           ? "the user PIN is locked (too many wrong "
-                                                         "PINs): reset it with the SO PIN"
+    const char *why = rv == CKR_PIN_INCORRECT ? "wrong PIN"
+                      : rv == CKR_PIN_LOCKED  ? "the user PIN is locked (too many wrong "
+                                                "PINs): reset it with the SO PIN"
                       : rv == CKR_USER_PIN_NOT_INITIALIZED ? "the token has no user PIN yet"
-                      : rv == CKR_PIN_LEN_RANGE        ? "the PIN has a length the token refuses"
-                      : rv == CKR_PIN_EXPIRED          ? "the PIN has expired"
-                                                       : NULL;
+                      : rv == CKR_PIN_LEN_RANGE ? "the PIN has a length the token refuses"
+                      : rv == CKR_PIN_EXPIRED   ? "the PIN has expired"
+                                                : NULL;
     if (why)
         snprintf(err, err_len, "cannot log in to token \"%s\": %s", p->label, why);
     else
@@ -1997,9 +2043,9 @@ static void oaep_probe(struct p11 *p)
     CK_KEY_TYPE kt = CKK_RSA;
     CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
     CK_ATTRIBUTE t[] = {
-        {CKA_CLASS, &cls, sizeof(cls)},       {CKA_KEY_TYPE, &kt, sizeof(kt)},
-        {CKA_TOKEN, &no, sizeof(no)},         {CKA_ENCRYPT, &yes, sizeof(yes)},
-        {CKA_MODULUS, mod, sizeof(mod)},      {CKA_PUBLIC_EXPONENT, f4, sizeof(f4)},
+        {CKA_CLASS, &cls, sizeof(cls)},  {CKA_KEY_TYPE, &kt, sizeof(kt)},
+        {CKA_TOKEN, &no, sizeof(no)},    {CKA_ENCRYPT, &yes, sizeof(yes)},
+        {CKA_MODULUS, mod, sizeof(mod)}, {CKA_PUBLIC_EXPONENT, f4, sizeof(f4)},
     };
     p->oaep_hashes = 0;
     if (!has_mech(p, CKM_RSA_PKCS_OAEP))
@@ -2036,6 +2082,15 @@ static int mechs_load(struct p11 *p, char *err, size_t err_len)
         snprintf(err, err_len, "cannot list the token's mechanisms (0x%lx)", (unsigned long)rv);
         return -1;
     }
+    p->mech_info = calloc(n ? n : 1, sizeof(*p->mech_info));
+    if (!p->mech_info) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    /* A mechanism whose sizes cannot be read keeps none (0, 0): no size limit is assumed. */
+    for (CK_ULONG i = 0; i < n; i++)
+        if (p->f->C_GetMechanismInfo(p->slot, p->mechs[i], &p->mech_info[i]) != CKR_OK)
+            memset(&p->mech_info[i], 0, sizeof(p->mech_info[i]));
     p->n_mechs = n;
     return 0;
 }
@@ -2089,12 +2144,14 @@ static void orphans_report(struct p11 *p)
         CK_ATTRIBUTE a = {CKA_ID, idb, sizeof(idb)};
         if (p->f->C_GetAttributeValue(s, all[i], &a, 1) != CKR_OK || a.ulValueLen != P11_KEY_ID_LEN)
             continue;
-        uint32_t id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 |
-                      idb[3];
+        uint32_t id =
+            (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
         if (ids_has(p, id))
             continue;
-        log_warn(MOD, "token object with key id 0x%08" PRIx32 " is in no mapping (left by an "
-                      "interrupted creation?): it is kept and its id is not reused", id);
+        log_warn(MOD,
+                 "token object with key id 0x%08" PRIx32 " is in no mapping (left by an "
+                 "interrupted creation?): it is kept and its id is not reused",
+                 id);
         (void)ids_add(p, id);
     }
     free(all);
@@ -2120,6 +2177,7 @@ static void p11_destroy(struct psc_provider *pp)
     free(p->cache);
     free(p->ids);
     free(p->mechs);
+    free(p->mech_info);
     pthread_mutex_destroy(&p->pool_lock);
     pthread_cond_destroy(&p->pool_cv);
     pthread_rwlock_destroy(&p->obj_lock);
@@ -2167,7 +2225,8 @@ static int p11_create(const struct cfg_provider *cfg, struct psc_kim *kim,
         snprintf(err, err_len, "library_path is required");
         goto fail;
     }
-    if (pin_load(p, cfg, err, err_len) != 0 || module_load(p, cfg->library_path, err, err_len) != 0 ||
+    if (pin_load(p, cfg, err, err_len) != 0 ||
+        module_load(p, cfg->library_path, err, err_len) != 0 ||
         slot_choose(p, cfg, err, err_len) != 0)
         goto fail;
     if (!module_thread_safe(p))
