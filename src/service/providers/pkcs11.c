@@ -91,6 +91,7 @@ struct p11 {
     CK_FUNCTION_LIST_PTR f;
     int initialized; /* counted in modules[] */
     CK_SLOT_ID slot;
+    CK_FLAGS token_flags; /* as found at start */
     char label[33];
     uint8_t *pin;
     size_t pin_len;
@@ -1915,6 +1916,7 @@ static int slot_choose(struct p11 *p, const struct cfg_provider *cfg, char *err,
         log_warn(MOD, "slot numbers may change between starts: prefer serial_number or "
                       "token_label");
     p->slot = slots[pick];
+    p->token_flags = ti[pick].flags;
     trim(ti[pick].label, sizeof(ti[pick].label), p->label);
     /* A module that cannot run requests in parallel gets one session; else a bounded pool
      * within what the token allows. */
@@ -2010,6 +2012,16 @@ static void module_release(struct p11 *p)
 /* The first session, with the login checked: a wrong or locked PIN stops the start. */
 static int first_login(struct p11 *p, char *err, size_t err_len)
 {
+    if (p->has_pin && (p->token_flags & CKF_USER_PIN_LOCKED)) {
+        snprintf(err, err_len,
+                 "cannot log in to token \"%s\": the user PIN is locked (too many "
+                 "wrong PINs): reset it with the SO PIN",
+                 p->label);
+        return -1;
+    }
+    /* One more wrong PIN would lock the token: said before the attempt. */
+    if (p->has_pin && (p->token_flags & CKF_USER_PIN_FINAL_TRY))
+        log_warn(MOD, "token \"%s\": the next wrong user PIN locks it", p->label);
     CK_RV rv = session_open(p, &p->sess[0]);
     if (rv == CKR_OK)
         return 0;
