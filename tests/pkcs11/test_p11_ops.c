@@ -704,6 +704,47 @@ static void test_parallel_creation(void **state)
     assert_null(list_find(r, "par-0-1"));
 }
 
+#define COLD_KEYS 60
+#define COLD_READERS 2
+
+static void *par_exporter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < COLD_KEYS; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "cold-%d", i);
+        PsaExportPublicKey__Operation op = PSA_EXPORT_PUBLIC_KEY__OPERATION__INIT;
+        op.key_name = name;
+        if (par_call(PSC_OP_PSA_EXPORT_PUBLIC_KEY, &op.base) != 0)
+            par_failed();
+    }
+    return NULL;
+}
+
+/* After a restart no handle is cached: the first use of each key searches the token, and each
+ * search reads every object of SoftHSM2's file store, so searches are long and many. Creations
+ * and destructions beside them must all succeed. */
+static void test_cold_finds_beside_creation(void **state)
+{
+    (void)state;
+    for (int i = 0; i < COLD_KEYS; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "cold-%d", i);
+        assert_int_equal(op_generate(&C, name, ecc_attrs(256, U_SIGN_HASH, HASH(SHA_256))), 0);
+    }
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    pthread_t rd[COLD_READERS], mk;
+    par_failures = 0;
+    for (int i = 0; i < COLD_READERS; i++)
+        assert_int_equal(pthread_create(&rd[i], NULL, par_exporter, NULL), 0);
+    assert_int_equal(pthread_create(&mk, NULL, par_maker, (void *)(intptr_t)9), 0);
+    for (int i = 0; i < COLD_READERS; i++)
+        pthread_join(rd[i], NULL);
+    pthread_join(mk, NULL);
+    assert_int_equal(par_failures, 0);
+}
+
 /* ---- software public operations, exports refused -------------------------------------------- */
 
 static void test_software_public_operations(void **state)
@@ -777,6 +818,7 @@ int main(void)
         cmocka_unit_test_teardown(test_destroy_removes_token_objects, e2e_arena_free),
         cmocka_unit_test_teardown(test_two_tenants, e2e_arena_free),
         cmocka_unit_test_teardown(test_parallel_creation, e2e_arena_free),
+        cmocka_unit_test_teardown(test_cold_finds_beside_creation, e2e_arena_free),
         cmocka_unit_test_teardown(test_software_public_operations, e2e_arena_free),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
