@@ -46,7 +46,18 @@ static Attrs *ecc_attrs(uint32_t bits, unsigned usage, int hash)
 
 static const char *group_of(size_t bits)
 {
-    return bits == 256 ? "P-256" : bits == 384 ? "P-384" : "P-521";
+    switch (bits) {
+    case 192:
+        return "P-192";
+    case 224:
+        return "P-224";
+    case 256:
+        return "P-256";
+    case 384:
+        return "P-384";
+    default:
+        return "P-521";
+    }
 }
 
 /* The key's id as the mapping stores it (4 bytes, little-endian). */
@@ -130,7 +141,7 @@ static void test_identity(void **state)
 static void test_ecc_generate_sign_verify(void **state)
 {
     (void)state;
-    static const uint32_t sizes[] = {256, 384, 521};
+    static const uint32_t sizes[] = {192, 224, 256, 384, 521};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         char name[32];
         snprintf(name, sizeof(name), "ecc-%u", sizes[i]);
@@ -233,6 +244,22 @@ static void test_rsa_pss_sign(void **state)
     /* A PKCS#1 v1.5 signature is not what this key's policy permits. */
     assert_int_equal(op_sign_hash(&C, "rsa-pss", sig_alg(SIG_PKCS1, HASH(SHA_256)), h, &sig),
                      PSC_PSA_NOT_PERMITTED);
+}
+
+/* PKCS#1 v1.5 over data the client prepared (RsaPkcs1v15SignRaw): the token adds only the
+ * padding. */
+static void test_rsa_pkcs1_raw_sign(void **state)
+{
+    (void)state;
+    assert_int_equal(op_generate(&C, "rsa-raw",
+                                 attrs(key_type(KT_RSA_PAIR, 0), 1024, U_SIGN_HASH | U_VERIFY_HASH,
+                                       alg_sig(SIG_PKCS1_RAW, 0))),
+                     0);
+    struct buf pub, sig, data = buf_str("any bytes, up to the modulus less 11");
+    assert_int_equal(op_export_public(&C, "rsa-raw", &pub), 0);
+    assert_int_equal(op_sign_hash(&C, "rsa-raw", sig_alg(SIG_PKCS1_RAW, 0), data, &sig), 0);
+    assert_true(ossl_verify(pkey_rsa_public(pub), NULL, PAD_PKCS1, data, sig));
+    assert_int_equal(op_verify_hash(&C, "rsa-raw", sig_alg(SIG_PKCS1_RAW, 0), data, sig), 0);
 }
 
 static void rsa_crypt_round(const char *name, int oaep_hash)
@@ -421,6 +448,11 @@ static void test_generate_refused(void **state)
     assert_int_equal(
         op_generate(&C, "no-alg", attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, 0, alg_none())),
         PSC_PSA_NOT_SUPPORTED);
+    /* No mechanism signs deterministically. */
+    assert_int_equal(op_generate(&C, "det",
+                                 attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, U_SIGN_HASH,
+                                       alg_sig(SIG_DET_ECDSA, HASH(SHA_256)))),
+                     PSC_PSA_NOT_SUPPORTED);
     /* Nothing of the refused keys is mapped. */
     ListKeys__Result *r;
     assert_int_equal(op_list_keys(&C, &r), 0);
@@ -805,6 +837,7 @@ int main(void)
         cmocka_unit_test_teardown(test_key_ids_as_original, e2e_arena_free),
         cmocka_unit_test_teardown(test_rsa_pkcs1_sign_any_hash, e2e_arena_free),
         cmocka_unit_test_teardown(test_rsa_pss_sign, e2e_arena_free),
+        cmocka_unit_test_teardown(test_rsa_pkcs1_raw_sign, e2e_arena_free),
         cmocka_unit_test_teardown(test_rsa_encrypt_pkcs1, e2e_arena_free),
         cmocka_unit_test_teardown(test_rsa_encrypt_oaep_sha1, e2e_arena_free),
         cmocka_unit_test_teardown(test_oaep_other_hashes_not_supported, e2e_arena_free),

@@ -8,10 +8,8 @@
  *                                           512, raw), PSS (same hashes); encrypt/decrypt:
  *                                           PKCS#1 v1.5, OAEP with SHA-1 only
  *   RSA public key        import (DER)      verify, encrypt
- *   ECC SECP_R1 key pair  generate 256 384  ECDSA sign/verify hash (any hash length);
- *                         521 (192 and 224  deterministic ECDSA refused (1134)
- *                         by modules that
- *                         have them)
+ *   ECC SECP_R1 key pair  generate 192 224  ECDSA sign/verify hash (any hash length);
+ *                         256 384 521       deterministic ECDSA refused (1134)
  *   ECC SECP_R1 public    import 04||X||Y   verify
  *   export public key     DER RSAPublicKey, 04||X||Y; private keys are never exported
  *
