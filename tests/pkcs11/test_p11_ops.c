@@ -448,6 +448,15 @@ static void test_generate_refused(void **state)
     assert_int_equal(
         op_generate(&C, "no-alg", attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, 0, alg_none())),
         PSC_PSA_NOT_SUPPORTED);
+    /* Too big a key would hold every other request back while the token makes it. */
+    assert_int_equal(op_generate(&C, "rsa-huge",
+                                 attrs(key_type(KT_RSA_PAIR, 0), 8192, U_SIGN_HASH,
+                                       alg_sig(SIG_PKCS1, HASH(SHA_256)))),
+                     PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(op_can_do(&C, 2,
+                               attrs(key_type(KT_RSA_PAIR, 0), 8192, U_SIGN_HASH,
+                                     alg_sig(SIG_PKCS1, HASH(SHA_256)))),
+                     PSC_PSA_NOT_SUPPORTED);
     /* No mechanism signs deterministically. */
     assert_int_equal(op_generate(&C, "det",
                                  attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), 256, U_SIGN_HASH,

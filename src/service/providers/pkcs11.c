@@ -65,6 +65,9 @@ static const char *const MOD = "parsec::providers::pkcs11";
 #define P11_HALVES_MAX 8
 /* Concurrent retries of an operation whose session or cached handle was lost. */
 #define P11_RETRIES 2
+/* Largest RSA key generated: a bigger one would hold the token's object lock, and with it
+ * every other request, for minutes. */
+#define P11_RSA_BITS_MAX 4096
 /* Largest attribute read from the token (an RSA-8192 modulus is 1 KiB). */
 #define P11_ATTR_MAX 4096
 
@@ -302,6 +305,31 @@ static int mech_of_crypt(const struct p11 *p, psa_algorithm_t alg, const struct 
     m->m.ulParameterLen = sizeof(m->oaep);
     m->hash = h;
     return 0;
+}
+
+static const CK_MECHANISM_INFO *mech_info(const struct p11 *p, CK_MECHANISM_TYPE m)
+{
+    for (CK_ULONG i = 0; i < p->n_mechs; i++)
+        if (p->mechs[i] == m)
+            return &p->mech_info[i];
+    return NULL;
+}
+
+static int has_mech(const struct p11 *p, CK_MECHANISM_TYPE m)
+{
+    return mech_info(p, m) != NULL;
+}
+
+/* Whether the module offers the mechanism for keys of this size. */
+static int mech_fits(const struct p11 *p, CK_MECHANISM_TYPE m, size_t bits)
+{
+    const CK_MECHANISM_INFO *mi = mech_info(p, m);
+    if (!mi)
+        return 0;
+    /* Sizes of EC mechanisms are in bits too (v2.40); a module that leaves them 0 sets none. */
+    if (bits && mi->ulMaxKeySize && (bits < mi->ulMinKeySize || bits > mi->ulMaxKeySize))
+        return 0;
+    return 1;
 }
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -1471,6 +1499,10 @@ static int op_generate_key(struct psc_provider *p, const struct psc_app *app,
     if (k->type == PSA_KEY_TYPE_RSA_KEY_PAIR) {
         if (k->bits == 0)
             return PSC_PSA_INVALID_ARGUMENT;
+        if (k->bits > P11_RSA_BITS_MAX || !mech_fits(P11(p), CKM_RSA_PKCS_KEY_PAIR_GEN, k->bits)) {
+            log_error(MOD, "Requested RSA key size is not supported (%zu)", k->bits);
+            return PSC_PSA_NOT_SUPPORTED;
+        }
     } else if (!curve_of(k->type, k->bits)) {
         return PSC_PSA_NOT_SUPPORTED;
     }
@@ -1595,31 +1627,6 @@ static int op_generate_random(struct psc_provider *p, const struct psc_app *app,
 
 /* ---- CanDoCrypto ---------------------------------------------------------------------------- */
 
-static const CK_MECHANISM_INFO *mech_info(const struct p11 *p, CK_MECHANISM_TYPE m)
-{
-    for (CK_ULONG i = 0; i < p->n_mechs; i++)
-        if (p->mechs[i] == m)
-            return &p->mech_info[i];
-    return NULL;
-}
-
-static int has_mech(const struct p11 *p, CK_MECHANISM_TYPE m)
-{
-    return mech_info(p, m) != NULL;
-}
-
-/* Whether the module offers the mechanism for keys of this size. */
-static int mech_fits(const struct p11 *p, CK_MECHANISM_TYPE m, size_t bits)
-{
-    const CK_MECHANISM_INFO *mi = mech_info(p, m);
-    if (!mi)
-        return 0;
-    /* Sizes of EC mechanisms are in bits too (v2.40); a module that leaves them 0 sets none. */
-    if (bits && mi->ulMaxKeySize && (bits < mi->ulMinKeySize || bits > mi->ulMaxKeySize))
-        return 0;
-    return 1;
-}
-
 static int cdc_use(const struct p11 *p, const struct psc_attrs *k)
 {
     struct mech m;
@@ -1656,7 +1663,8 @@ static int op_can_do_crypto(struct psc_provider *pp, const struct psc_app *app,
     case 2: /* Generate */
         if (PSA_KEY_TYPE_IS_PUBLIC_KEY(k->type))
             return PSC_PSA_NOT_SUPPORTED;
-        if (!mech_fits(p, rsa ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, k->bits))
+        if (!mech_fits(p, rsa ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, k->bits) ||
+            (rsa && k->bits > P11_RSA_BITS_MAX))
             return PSC_PSA_NOT_SUPPORTED;
         return cdc_use(p, k);
     case 3: /* Import */
