@@ -1,6 +1,9 @@
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "service/providers/keys_common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "wire/status.h"
@@ -80,4 +83,42 @@ int keys_unmap_destroyed(struct psc_provider *p, const struct psc_app *app, cons
     }
     /* Removed meanwhile by a request that found the key gone: this one destroyed it. */
     return rc == PSC_PSA_DOES_NOT_EXIST ? 0 : rc;
+}
+
+void keys_id_to_le(uint32_t id, uint8_t b[KEYS_ID_U32_LEN])
+{
+    for (int i = 0; i < KEYS_ID_U32_LEN; i++)
+        b[i] = (uint8_t)(id >> (8 * i));
+}
+
+int keys_id_from_info(const struct kim_info *info, uint32_t *id)
+{
+    if (!info->id || info->id_len != KEYS_ID_U32_LEN)
+        return PSC_KEY_INFO_MANAGER_ERROR;
+    *id = 0;
+    for (int i = 0; i < KEYS_ID_U32_LEN; i++)
+        *id |= (uint32_t)info->id[i] << (8 * i);
+    return 0;
+}
+
+int keys_out_alloc(struct psc_out *out, size_t cap)
+{
+    out->len = 0;
+    out->p = calloc(1, cap ? cap : 1);
+    return out->p ? 0 : PSC_PSA_INSUFFICIENT_MEMORY;
+}
+
+int keys_out_finish(struct psc_out *out, size_t cap, int rc)
+{
+    if (!out->p)
+        return rc;
+    if (rc != 0) {
+        explicit_bzero(out->p, cap ? cap : 1);
+        free(out->p);
+        out->p = NULL;
+        out->len = 0;
+    } else if (out->len < cap) {
+        explicit_bzero(out->p + out->len, cap - out->len);
+    }
+    return rc;
 }

@@ -44,4 +44,18 @@ int keys_coherency_pass(struct psc_provider *p, keys_probe_fn probe, void *ctx, 
 int keys_unmap_destroyed(struct psc_provider *p, const struct psc_app *app, const char *name,
                          const uint8_t *id, size_t id_len, int gone, const char *mod);
 
+/* A key id stored as the mappings of Mbed Crypto, PKCS#11 and Trusted Service keys hold it: a
+ * u32, 4 bytes little-endian (key-info-manager.md §4). Decoding fails with
+ * PSC_KEY_INFO_MANAGER_ERROR for a mapping whose id is not 4 bytes. */
+#define KEYS_ID_U32_LEN 4
+void keys_id_to_le(uint32_t id, uint8_t b[KEYS_ID_U32_LEN]);
+int keys_id_from_info(const struct kim_info *info, uint32_t *id);
+
+/* An operation's output buffer of cap bytes, zeroed (PSC_PSA_INSUFFICIENT_MEMORY if it cannot
+ * be had). keys_out_finish ends it: on failure (rc != 0) it is wiped and freed, on success the
+ * bytes past out->len are wiped, so that no secret is left in freed memory or beyond the
+ * length the service wipes after the reply. Returns rc. */
+int keys_out_alloc(struct psc_out *out, size_t cap);
+int keys_out_finish(struct psc_out *out, size_t cap, int rc);
+
 #endif

@@ -47,7 +47,7 @@
 static const char *const MOD = "parsec::providers::pkcs11";
 
 /* A key id in a mapping: u32, little-endian; in CKA_ID: the same u32, big-endian. */
-#define P11_KEY_ID_LEN 4
+#define P11_KEY_ID_LEN KEYS_ID_U32_LEN
 /* Sessions kept open per provider: the most requests that run on the token at once. A module
  * that cannot lock for itself gets one. */
 #define P11_SESSIONS_MAX 8
@@ -387,52 +387,12 @@ static int session_lost(CK_RV rv)
            rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
 }
 
-/* ---- output buffers (as in the Mbed Crypto provider: nothing secret left behind) ---------- */
-
-static int out_alloc(struct psc_out *out, size_t cap)
-{
-    out->len = 0;
-    out->p = calloc(1, cap ? cap : 1);
-    return out->p ? 0 : PSC_PSA_INSUFFICIENT_MEMORY;
-}
-
-static int out_finish(struct psc_out *out, size_t cap, int rc)
-{
-    if (!out->p)
-        return rc;
-    if (rc != 0) {
-        explicit_bzero(out->p, cap ? cap : 1);
-        free(out->p);
-        out->p = NULL;
-        out->len = 0;
-    } else if (out->len < cap) {
-        explicit_bzero(out->p + out->len, cap - out->len);
-    }
-    return rc;
-}
-
 /* ---- key ids ------------------------------------------------------------------------------ */
 
 static void id_to_be(uint32_t id, uint8_t b[P11_KEY_ID_LEN])
 {
     for (int i = 0; i < P11_KEY_ID_LEN; i++)
         b[i] = (uint8_t)(id >> (8 * (P11_KEY_ID_LEN - 1 - i)));
-}
-
-static void id_to_le(uint32_t id, uint8_t b[P11_KEY_ID_LEN])
-{
-    for (int i = 0; i < P11_KEY_ID_LEN; i++)
-        b[i] = (uint8_t)(id >> (8 * i));
-}
-
-static int id_from_info(const struct kim_info *info, uint32_t *id)
-{
-    if (!info->id || info->id_len != P11_KEY_ID_LEN)
-        return PSC_KEY_INFO_MANAGER_ERROR;
-    *id = 0;
-    for (int i = 0; i < P11_KEY_ID_LEN; i++)
-        *id |= (uint32_t)info->id[i] << (8 * i);
-    return 0;
 }
 
 static size_t ids_pos(const struct p11 *p, uint32_t id)
@@ -799,7 +759,7 @@ static int rsa_pub_write(const uint8_t *n, size_t n_len, const uint8_t *e, size_
     n = skip_zeros(n, &n_len);
     e = skip_zeros(e, &e_len);
     size_t cap = n_len + e_len + 32;
-    int rc = out_alloc(out, cap);
+    int rc = keys_out_alloc(out, cap);
     if (rc != 0)
         return rc;
     unsigned char *start = out->p, *p = out->p + cap;
@@ -828,9 +788,9 @@ static int rsa_pub_write(const uint8_t *n, size_t n_len, const uint8_t *e, size_
 #undef W
     memmove(out->p, p, len);
     out->len = len;
-    return out_finish(out, cap, 0);
+    return keys_out_finish(out, cap, 0);
 fail:
-    return out_finish(out, cap, PSC_PSA_GENERIC_ERROR);
+    return keys_out_finish(out, cap, PSC_PSA_GENERIC_ERROR);
 }
 
 /* CKA_EC_POINT is a DER OCTET STRING around 04||X||Y; a module that gives the bare point is
@@ -975,7 +935,7 @@ static int soft_encrypt(const struct psc_attrs *k, const struct pubkey *pk, psa_
     int rc = mbed_rsa_load(&rsa, pk);
     size_t cap = mbedtls_rsa_get_len(&rsa);
     if (rc == 0)
-        rc = out_alloc(out, cap);
+        rc = keys_out_alloc(out, cap);
     if (rc == 0) {
         int r;
         if (PSA_ALG_IS_RSA_OAEP(alg)) {
@@ -994,7 +954,7 @@ static int soft_encrypt(const struct psc_attrs *k, const struct pubkey *pk, psa_
              : r == MBEDTLS_ERR_RSA_BAD_INPUT_DATA ? PSC_PSA_INVALID_ARGUMENT
              : r == MBEDTLS_ERR_RSA_RNG_FAILED     ? PSC_PSA_INSUFFICIENT_ENTROPY
                                                    : PSC_PSA_GENERIC_ERROR;
-        rc = out_finish(out, cap, rc);
+        rc = keys_out_finish(out, cap, rc);
     }
     mbedtls_rsa_free(&rsa);
     return rc;
@@ -1041,7 +1001,7 @@ static CK_RV sign_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call 
         return CKR_OK;
     size_t cap =
         PSA_KEY_TYPE_IS_RSA(o->k.type) ? bytes_of_bits(o->k.bits) : 2 * bytes_of_bits(o->k.bits);
-    if ((c->status = out_alloc(o->out, cap)) != 0)
+    if ((c->status = keys_out_alloc(o->out, cap)) != 0)
         return CKR_OK;
     rv = p->f->C_SignInit(s, &o->mech.m, h);
     CK_ULONG out_len = cap;
@@ -1051,7 +1011,7 @@ static CK_RV sign_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call 
     if (rv == CKR_OK)
         o->out->len = out_len;
     else {
-        out_finish(o->out, cap, PSC_PSA_GENERIC_ERROR);
+        keys_out_finish(o->out, cap, PSC_PSA_GENERIC_ERROR);
         /* The output size is exact: a module that wants more left its operation active. */
         if (rv == CKR_BUFFER_TOO_SMALL) {
             c->drop = 1;
@@ -1092,7 +1052,7 @@ static CK_RV crypt_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call
         return pubkey_read(p, s, h, &o->k, &o->pub);
     const struct psc_bytes *in = encrypt ? &o->a->plaintext : &o->a->ciphertext;
     size_t cap = bytes_of_bits(o->k.bits);
-    if ((c->status = out_alloc(o->out, cap)) != 0)
+    if ((c->status = keys_out_alloc(o->out, cap)) != 0)
         return CKR_OK;
     CK_ULONG out_len = cap;
     rv = encrypt ? p->f->C_EncryptInit(s, &o->mech.m, h) : p->f->C_DecryptInit(s, &o->mech.m, h);
@@ -1111,7 +1071,7 @@ static CK_RV crypt_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct call
     if (rv == CKR_OK && out_len <= cap)
         o->out->len = out_len;
     else {
-        out_finish(o->out, cap, PSC_PSA_GENERIC_ERROR);
+        keys_out_finish(o->out, cap, PSC_PSA_GENERIC_ERROR);
         c->drop = rv == CKR_BUFFER_TOO_SMALL;
         if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL)
             rv = CKR_GENERAL_ERROR;
@@ -1149,7 +1109,7 @@ static int key_op_begin(struct psc_provider *p, const struct psc_app *app, const
     struct kim_info info = {0};
     int rc = keys_lookup(p, app, a->key_name, &info);
     if (rc == 0)
-        rc = id_from_info(&info, &o->id);
+        rc = keys_id_from_info(&info, &o->id);
     o->k = info.attrs;
     kim_info_clear(&info);
     return rc;
@@ -1268,7 +1228,7 @@ static int op_export_public(struct psc_provider *p, const struct psc_app *app,
         size_t len;
         const uint8_t *pt =
             ec_point_unwrap(o.pub.a, o.pub.a_len, 2 * bytes_of_bits(o.k.bits) + 1, &len);
-        rc = out_alloc(out, len);
+        rc = keys_out_alloc(out, len);
         if (rc == 0) {
             memcpy(out->p, pt, len);
             out->len = len;
@@ -1460,7 +1420,7 @@ static int key_create(struct psc_provider *pp, const struct psc_app *app, const 
         return rc;
     }
     uint8_t idb[P11_KEY_ID_LEN];
-    id_to_le(cr->id, idb);
+    keys_id_to_le(cr->id, idb);
     struct kim_info info = {.id = idb, .id_len = sizeof(idb), .attrs = *cr->k};
     rc = kim_insert(pp->kim, &who, &info);
     if (rc == 0) {
@@ -1577,7 +1537,7 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     uint32_t id = 0;
     int rc = keys_lookup(p, app, a->key_name, &info);
     if (rc == 0)
-        rc = id_from_info(&info, &id);
+        rc = keys_id_from_info(&info, &id);
     kim_info_clear(&info);
     if (rc != 0)
         return rc;
@@ -1589,7 +1549,7 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
         return rc;
     }
     uint8_t idb[P11_KEY_ID_LEN];
-    id_to_le(id, idb);
+    keys_id_to_le(id, idb);
     return keys_unmap_destroyed(p, app, a->key_name, idb, sizeof(idb), gone, MOD);
 }
 
@@ -1619,10 +1579,10 @@ static int op_generate_random(struct psc_provider *p, const struct psc_app *app,
         return PSC_RESPONSE_TOO_LARGE;
     }
     struct random_op r = {out, (size_t)a->size};
-    int rc = out_alloc(out, r.size);
+    int rc = keys_out_alloc(out, r.size);
     if (rc == 0)
         rc = run(P11(p), 0, random_fn, &r);
-    return out_finish(out, r.size, rc);
+    return keys_out_finish(out, r.size, rc);
 }
 
 /* ---- CanDoCrypto ---------------------------------------------------------------------------- */
@@ -2118,7 +2078,7 @@ static enum keys_probe probe_key(void *ctx, const struct kim_entry *e, char *err
 {
     struct p11 *p = ctx;
     uint32_t id;
-    if (id_from_info(&e->info, &id) != 0)
+    if (keys_id_from_info(&e->info, &id) != 0)
         return KEYS_ABSENT;
     CK_OBJECT_HANDLE h;
     CK_ULONG n = 0;
