@@ -404,6 +404,34 @@ static void test_import_ecc_public(void **state)
     assert_int_equal(op_import(&C, "ecc-bad", at, buf_none()), PSC_PSA_INVALID_ARGUMENT);
 }
 
+/* DER RSAPublicKey with an n_len-byte modulus and an e_len-byte exponent (odd, top bit set
+ * for n; 0x01 ... 0x01 for e). */
+static struct buf rsa_pub_der(size_t n_len, size_t e_len)
+{
+    size_t body = 4 + 1 + n_len + 2 + e_len;
+    struct buf b = {e2e_alloc(body + 4), 0};
+    uint8_t *p = b.p;
+    *p++ = 0x30;
+    *p++ = 0x82;
+    *p++ = (uint8_t)(body >> 8);
+    *p++ = (uint8_t)body;
+    *p++ = 0x02;
+    *p++ = 0x82;
+    *p++ = (uint8_t)((n_len + 1) >> 8);
+    *p++ = (uint8_t)(n_len + 1);
+    *p++ = 0x00;
+    memset(p, 0xc3, n_len);
+    p += n_len;
+    *p++ = 0x02;
+    *p++ = (uint8_t)e_len;
+    memset(p, 0x00, e_len);
+    p[0] = 0x01;
+    p[e_len - 1] = 0x01;
+    p += e_len;
+    b.n = (size_t)(p - b.p);
+    return b;
+}
+
 static void test_import_refused(void **state)
 {
     (void)state;
@@ -421,6 +449,17 @@ static void test_import_refused(void **state)
                   attrs(key_type(KT_ECC_PUB, ECC(MONTGOMERY)), 255, U_DERIVE, alg_ka_raw(KA_ECDH)),
                   public_octets(x)),
         PSC_PSA_NOT_SUPPORTED);
+    /* A public exponent longer than 64 bits, and a modulus beyond the module's sizes. */
+    assert_int_equal(op_import(&C, "big-e",
+                               attrs(key_type(KT_RSA_PUB, 0), 0, U_VERIFY_HASH,
+                                     alg_sig(SIG_PKCS1, HASH(SHA_256))),
+                               rsa_pub_der(256, 9)),
+                     PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(op_import(&C, "big-n",
+                               attrs(key_type(KT_RSA_PUB, 0), 0, U_VERIFY_HASH,
+                                     alg_sig(SIG_PKCS1, HASH(SHA_256))),
+                               rsa_pub_der(4096, 3)),
+                     PSC_PSA_NOT_SUPPORTED);
     assert_int_equal(op_import(&C, "garbage",
                                attrs(key_type(KT_RSA_PUB, 0), 0, U_VERIFY_HASH,
                                      alg_sig(SIG_PKCS1, HASH(SHA_256))),

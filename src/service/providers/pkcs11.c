@@ -68,6 +68,8 @@ static const char *const MOD = "parsec::providers::pkcs11";
 /* Largest RSA key generated: a bigger one would hold the token's object lock, and with it
  * every other request, for minutes. */
 #define P11_RSA_BITS_MAX 4096
+/* Longest RSA public exponent imported, in bytes (OpenSSL's bound too: 64 bits). */
+#define P11_RSA_EXPONENT_MAX 8
 /* Largest attribute read from the token (an RSA-8192 modulus is 1 KiB). */
 #define P11_ATTR_MAX 4096
 
@@ -1498,6 +1500,9 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
         size_t bits = bit_length(cr.n, cr.n_len);
         if (k.bits != 0 && k.bits != bits)
             return PSC_PSA_INVALID_ARGUMENT;
+        /* Every use of a key with a huge modulus or exponent would hold a session for long. */
+        if (cr.e_len > P11_RSA_EXPONENT_MAX || !mech_fits(P11(p), CKM_RSA_PKCS, bits))
+            return PSC_PSA_NOT_SUPPORTED;
         k.bits = bits;
     } else {
         if (PSA_KEY_TYPE_ECC_GET_FAMILY(k.type) != PSA_ECC_FAMILY_SECP_R1)
