@@ -21,6 +21,8 @@
  *   bench_loadgen setup -s SOCK
  *   bench_loadgen spawn -b PARSEC_BIN -c CONFIG -s SOCK -l LOG
  *
+ * -P PROVIDER (run and setup) sends the key operations to that provider id (default 1, Mbed
+ * Crypto; 2 for PKCS#11).
  * OP is ping, list_providers, sign_ecdsa or sign_rsa. "setup" creates the two signing keys
  * (application "bench"); "spawn" starts the daemon and measures the time from fork to the
  * first successful Ping. Results are printed as one line of key=value pairs. */
@@ -46,6 +48,9 @@
 #include "psa_sign_hash.pb-c.h"
 #include "wire/header.h"
 #include "wire/opcode.h"
+
+/* Provider of the key operations (-P). */
+static uint8_t key_provider = PSC_PROVIDER_MBED_CRYPTO;
 
 #define APP_NAME "bench"
 #define KEY_ECDSA "bench-ecdsa"
@@ -199,7 +204,7 @@ static uint8_t *sign_request(const char *key, psa_algorithm_t alg, size_t *len)
     op.hash.len = sizeof(hash);
     if (conv_sign_to_pb(alg, &op.alg) != 0)
         die("cannot encode the algorithm");
-    uint8_t *b = frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_SIGN_HASH, &op.base, APP_NAME, len);
+    uint8_t *b = frame(key_provider, PSC_OP_PSA_SIGN_HASH, &op.base, APP_NAME, len);
     protobuf_c_message_free_unpacked(&op.alg->base, NULL);
     return b;
 }
@@ -513,7 +518,7 @@ static int create_key(const char *sock, const char *app, const char *name, psa_k
     if (conv_attrs_to_pb(&a, &op.attributes) != 0)
         die("cannot encode the key attributes");
     size_t len;
-    uint8_t *req = frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_GENERATE_KEY, &op.base, app, &len);
+    uint8_t *req = frame(key_provider, PSC_OP_PSA_GENERATE_KEY, &op.base, app, &len);
     protobuf_c_message_free_unpacked(&op.attributes->base, NULL);
     struct psc_header h;
     uint8_t body[64];
@@ -599,7 +604,7 @@ int main(int argc, char **argv)
     size_t gen_bits = 4096;
     int c;
     optind = 2;
-    while ((c = getopt(argc, argv, "s:o:t:d:w:n:p:b:c:l:g:G:")) != -1) {
+    while ((c = getopt(argc, argv, "s:o:t:d:w:n:p:b:c:l:g:G:P:")) != -1) {
         switch (c) {
         case 's':
             sock = optarg;
@@ -636,6 +641,9 @@ int main(int argc, char **argv)
             break;
         case 'G':
             gen_bits = (size_t)atoi(optarg);
+            break;
+        case 'P':
+            key_provider = (uint8_t)atoi(optarg);
             break;
         default:
             die("unknown option");

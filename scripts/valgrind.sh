@@ -3,7 +3,7 @@
 # sanitizers (build/valgrind), and fails on any memcheck error: invalid reads and writes, uses
 # of uninitialised values, bad frees, and definitely lost memory.
 #
-#   scripts/valgrind.sh [CTEST_ARGS...]     default: -R e2e
+#   scripts/valgrind.sh [CTEST_ARGS...]     default: -R 'e2e|pkcs11'
 #
 # The e2e harness starts the daemon through $PARSEC_E2E_WRAPPER when it is set. Each daemon
 # writes its own report to build/valgrind/memcheck/memcheck.<pid>.log; every report is checked
@@ -32,7 +32,7 @@ cmake --build "$build" -j"$jobs"
 # no option to raise it, so the generated test file gets a later setting that overrides it.
 # (Regenerated at every configure, hence redone at every run.)
 for f in $(find "$build/tests" -name CTestTestfile.cmake); do
-    for t in $(sed -n 's/^add_test(\[=\[\(e2e\.[^]]*\)\]=\].*/\1/p' "$f"); do
+    for t in $(sed -n 's/^add_test(\[=\[\(\(e2e\|pkcs11\)\.[^]]*\)\]=\].*/\1/p' "$f"); do
         echo "set_tests_properties([=[$t]=] PROPERTIES TIMEOUT $timeout)" >>"$f"
     done
 done
@@ -44,7 +44,7 @@ PARSEC_E2E_WRAPPER="valgrind --tool=memcheck --error-exitcode=99 --leak-check=fu
 --log-file=$logs/memcheck.%p.log ${VALGRIND_EXTRA:-}"
 export PARSEC_E2E_WRAPPER
 
-[ $# -gt 0 ] || set -- -R e2e
+[ $# -gt 0 ] || set -- -R 'e2e|pkcs11'
 status=0
 (cd "$build" && ctest --output-on-failure --timeout "$timeout" "$@") || status=$?
 

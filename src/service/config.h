@@ -62,6 +62,9 @@ struct cfg_provider {
     int has_slot_number;
     uint64_t slot_number;
     char *user_pin;
+    char *token_label;   /* an addition: choose the token by label */
+    char *user_pin_file; /* an addition: the PIN read from this file at start */
+    char *user_pin_env;  /* an addition: the PIN read from this environment variable */
     int software_public_operations; /* false */
     int allow_export;               /* true */
     /* Tpm */

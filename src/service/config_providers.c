@@ -15,7 +15,7 @@ static const char *const common_keys[] = {"provider_type", "name", "key_info_man
 #define MBED_KEYS "key_store_path"
 #define PKCS11_KEYS                                                                                \
     "library_path", "serial_number", "slot_number", "user_pin", "software_public_operations",      \
-        "allow_export"
+        "allow_export", "token_label", "user_pin_file", "user_pin_env"
 #define TPM_KEYS "tcti", "owner_hierarchy_auth", "endorsement_hierarchy_auth", "skip_if_no_tpm"
 #define CAL_KEYS                                                                                   \
     "iface_type", "device_type", "wake_delay", "rx_retries", "slave_address", "bus", "baud",       \
@@ -39,10 +39,18 @@ static int parse_pkcs11(const struct cfg_ctx *c, const struct toml_value *t, str
         cfg_get_str(c, t, "serial_number", &p->serial_number) < 0 ||
         (r = cfg_get_u64(c, t, "slot_number", &p->slot_number)) < 0 ||
         cfg_get_str(c, t, "user_pin", &p->user_pin) < 0 ||
+        cfg_get_str(c, t, "token_label", &p->token_label) < 0 ||
+        cfg_get_str(c, t, "user_pin_file", &p->user_pin_file) < 0 ||
+        cfg_get_str(c, t, "user_pin_env", &p->user_pin_env) < 0 ||
         cfg_get_bool(c, t, "software_public_operations", &p->software_public_operations) < 0 ||
         cfg_get_bool(c, t, "allow_export", &p->allow_export) < 0)
         return -1;
     p->has_slot_number = r;
+    /* One source of PIN: two would leave the reader guessing which one is used. */
+    if (!!p->user_pin + !!p->user_pin_file + !!p->user_pin_env > 1)
+        return cfg_fail(c, toml_line(t),
+                        "a Pkcs11 provider takes only one of 'user_pin', 'user_pin_file' and "
+                        "'user_pin_env'");
     return 0;
 }
 
@@ -110,6 +118,9 @@ void cfg_provider_free(struct cfg_provider *p)
                    p->library_path,
                    p->serial_number,
                    p->user_pin,
+                   p->token_label,
+                   p->user_pin_file,
+                   p->user_pin_env,
                    p->tcti,
                    p->owner_hierarchy_auth,
                    p->endorsement_hierarchy_auth,

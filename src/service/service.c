@@ -31,7 +31,7 @@ static int build_providers(struct psc_service *s, char *err, size_t err_len)
         if (!t) {
             snprintf(err, err_len,
                      "provider \"%s\" of type %s is not compiled into this build (this build "
-                     "provides: MbedCrypto): change its provider_type or remove its [[provider]]",
+                     "provides: MbedCrypto, Pkcs11): change its provider_type or remove its [[provider]]",
                      pc->name, pc->provider_type);
             return -1;
         }

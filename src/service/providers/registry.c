@@ -3,11 +3,13 @@
 
 #include "service/kim/kim.h"
 #include "service/providers/mbed_crypto.h"
+#include "service/providers/pkcs11.h"
 #include "service/providers/provider.h"
 
 /* Provider types built into this service. */
 static const struct psc_provider_type *const types[] = {
     &psc_mbed_crypto_provider,
+    &psc_pkcs11_provider,
 };
 
 const struct psc_provider_type *providers_find(const char *config_type)
