@@ -204,6 +204,14 @@ static void test_token_choice(void **state)
     assert_true(daemon_log_contains(&D, "token \"another\""));
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     daemon_cleanup(&D);
+    /* Serial number and slot number disagreeing: the serial number wins, said aloud. */
+    snprintf(lines, sizeof(lines), "serial_number = \"%s\"\nslot_number = 1\nuser_pin = \"5555\"\n",
+             serial);
+    start_ok(lines, NULL);
+    assert_true(daemon_log_contains(&D, "the serial number and the slot number name different"));
+    assert_true(daemon_log_contains(&D, "token \"another\""));
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+    daemon_cleanup(&D);
     /* By slot number. */
     snprintf(lines, sizeof(lines), "slot_number = %lu\nuser_pin = \"5555\"\n",
              (unsigned long)si.slotID);

@@ -1331,7 +1331,7 @@ static CK_RV create_fn(struct p11 *p, CK_SESSION_HANDLE s, void *ctx, struct cal
             pub[n_pub++] = (CK_ATTRIBUTE){CKA_MODULUS, (void *)cr->n, cr->n_len};
             pub[n_pub++] = (CK_ATTRIBUTE){CKA_PUBLIC_EXPONENT, (void *)cr->e, cr->e_len};
         } else {
-            /* OCTET STRING with a one-byte length (a 521-bit point is 133 bytes: long form). */
+            /* DER OCTET STRING; a point of 128 bytes or more (P-521: 133) has a two-byte length. */
             size_t l = 0;
             point_der[l++] = MBEDTLS_ASN1_OCTET_STRING;
             if (cr->point_len >= 0x80)
