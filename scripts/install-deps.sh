@@ -14,4 +14,5 @@ apt-get install -y -q --no-install-recommends \
     libmbedtls-dev libsqlite3-dev \
     libcmocka-dev libssl-dev openssl \
     clang llvm libclang-rt-14-dev valgrind procps \
-    librust-parsec-interface-dev
+    librust-parsec-interface-dev \
+    libtss2-dev swtpm swtpm-tools tpm2-tools

@@ -38,7 +38,8 @@ struct psc_provider_type {
     psc_op_fn ops[PSC_OP_LIMIT]; /* NULL: not implemented (PsaErrorNotSupported) */
     /* Builds an instance: opens the back-end and runs the start-up coherency pass over the
      * provider's mappings. kim may be shared with other providers. On failure writes a message
-     * to err and returns non-zero. */
+     * to err and returns -1; returns 1 (with a message in err) when the provider's device is
+     * absent and the configuration lets the service start without it. */
     int (*create)(const struct cfg_provider *cfg, struct psc_kim *kim,
                   const struct psc_provider_env *env, struct psc_provider **out, char *err,
                   size_t err_len);

@@ -4,10 +4,16 @@
 #include "service/kim/kim.h"
 #include "service/providers/mbed_crypto.h"
 #include "service/providers/provider.h"
+#ifdef PARSEC_HAVE_TPM
+#include "service/providers/tpm.h"
+#endif
 
 /* Provider types built into this service. */
 static const struct psc_provider_type *const types[] = {
     &psc_mbed_crypto_provider,
+#ifdef PARSEC_HAVE_TPM
+    &psc_tpm_provider,
+#endif
 };
 
 const struct psc_provider_type *providers_find(const char *config_type)
