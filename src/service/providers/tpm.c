@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <tss2/tss2_rc.h>
+
 #include "common/log.h"
 #include "psa/convert.h"
 #include "psa/policy.h"
@@ -76,6 +78,8 @@ static int run_step(struct tpm_provider *t, tpm_step step, void *ctx)
         rc = step(t, ctx, &trc);
         if (rc == 0 || trc == TSS2_RC_SUCCESS)
             return rc;
+        if (t->base.env.log_error_details)
+            log_error(MOD, "TPM command failed: %s (0x%x)", Tss2_RC_Decode(trc), (unsigned)trc);
         /* A command that needs an object slot (load, create) while the cache fills the TPM:
          * room is made one key at a time, so this ends when the cache is empty. */
         if (tpm_code(trc) == TPM2_RC_OBJECT_MEMORY && tpm_cache_evict(t))
@@ -348,7 +352,7 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     if (rc == 0) {
         pthread_mutex_lock(&t->lock);
         if (t->esys)
-            tpm_cache_forget(t, s.info.id, s.info.id_len);
+            tpm_cache_forget(t, s.info.id, s.info.id_len, &s.info.attrs);
         pthread_mutex_unlock(&t->lock);
     }
     stored_clear(&s);
@@ -548,6 +552,11 @@ static int check_crypt(const struct psc_args *a, const struct psc_attrs *k, int 
         rc = rsa_scheme(a->alg, &sc);
     /* Bounded by the TPM's buffers: an RSA block, and a label of one digest. */
     if (rc == 0 && (in->len > TPM2_MAX_RSA_KEY_BYTES || a->salt.len > sizeof(TPMU_HA)))
+        rc = PSC_PSA_INVALID_ARGUMENT;
+    /* A TPM takes an OAEP label as one zero-terminated string (TPM 2.0 Part 1, B.4) and would
+     * refuse any other with a bare TPM_RC_VALUE. */
+    if (rc == 0 && a->salt.len &&
+        (a->salt.p[a->salt.len - 1] != 0 || memchr(a->salt.p, 0, a->salt.len - 1)))
         rc = PSC_PSA_INVALID_ARGUMENT;
     return rc;
 }

@@ -99,13 +99,19 @@ int tpm_cache_evict(struct tpm_provider *t)
     return 1;
 }
 
-void tpm_cache_forget(struct tpm_provider *t, const uint8_t *blob, size_t blob_len)
+static int slot_is(const struct tpm_slot *s, const uint8_t *blob, size_t blob_len,
+                   const struct psc_attrs *a)
 {
-    for (size_t i = 0; i < TPM_CACHE_MAX; i++) {
-        struct tpm_slot *s = &t->cache[i];
-        if (s->blob && s->blob_len == blob_len && memcmp(s->blob, blob, blob_len) == 0)
-            slot_drop(t, s, 1);
-    }
+    return s->blob && s->blob_len == blob_len && memcmp(s->blob, blob, blob_len) == 0 &&
+           s->attrs.type == a->type && s->attrs.bits == a->bits && s->attrs.alg == a->alg;
+}
+
+void tpm_cache_forget(struct tpm_provider *t, const uint8_t *blob, size_t blob_len,
+                      const struct psc_attrs *a)
+{
+    for (size_t i = 0; i < TPM_CACHE_MAX; i++)
+        if (slot_is(&t->cache[i], blob, blob_len, a))
+            slot_drop(t, &t->cache[i], 1);
 }
 
 static TSS2_RC key_load(struct tpm_provider *t, const TPM2B_PUBLIC *pub, const struct tpm_key *k,
@@ -127,7 +133,7 @@ TSS2_RC tpm_key_handle(struct tpm_provider *t, const uint8_t *blob, size_t blob_
 {
     for (size_t i = 0; i < TPM_CACHE_MAX; i++) {
         struct tpm_slot *s = &t->cache[i];
-        if (s->blob && s->blob_len == blob_len && memcmp(s->blob, blob, blob_len) == 0) {
+        if (slot_is(s, blob, blob_len, a)) {
             s->used = ++t->tick;
             *h = s->handle;
             return TSS2_RC_SUCCESS;
@@ -150,6 +156,7 @@ TSS2_RC tpm_key_handle(struct tpm_provider *t, const uint8_t *blob, size_t blob_
     memcpy(copy, blob, blob_len);
     s->blob = copy;
     s->blob_len = blob_len;
+    s->attrs = *a;
     s->handle = *h;
     s->used = ++t->tick;
     return TSS2_RC_SUCCESS;

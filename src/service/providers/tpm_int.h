@@ -32,10 +32,12 @@ struct tpm_key {
     TPM2B_PRIVATE priv;
 };
 
-/* One loaded key: the mapping's bytes it was loaded from, and its ESAPI handle. */
+/* One loaded key: the mapping it was loaded from (blob and attributes: two imported public keys
+ * have equal blobs and differ by their policy, hence public area), and its ESAPI handle. */
 struct tpm_slot {
     uint8_t *blob;
     size_t blob_len;
+    struct psc_attrs attrs;
     ESYS_TR handle;
     uint64_t used;
 };
@@ -109,7 +111,8 @@ TSS2_RC tpm_key_handle(struct tpm_provider *t, const uint8_t *blob, size_t blob_
 /* Flushes the least recently used key; 0 if the cache was empty. Caller holds t->lock. */
 int tpm_cache_evict(struct tpm_provider *t);
 /* Drops a key from the cache (after destroy). Caller holds t->lock. */
-void tpm_cache_forget(struct tpm_provider *t, const uint8_t *blob, size_t blob_len);
+void tpm_cache_forget(struct tpm_provider *t, const uint8_t *blob, size_t blob_len,
+                      const struct psc_attrs *a);
 /* Sets the session's attributes for a command: decrypt (first parameter encrypted),
  * encrypt (first response parameter encrypted). */
 void tpm_session_use(struct tpm_provider *t, int decrypt, int encrypt);
