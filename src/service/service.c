@@ -31,8 +31,8 @@ static int build_providers(struct psc_service *s, char *err, size_t err_len)
         if (!t) {
             snprintf(err, err_len,
                      "provider \"%s\" of type %s is not compiled into this build (this build "
-                     "provides: MbedCrypto)",
-                     pc->name, pc->provider_type);
+                     "provides: %s)",
+                     pc->name, pc->provider_type, providers_built());
             return -1;
         }
         struct psc_kim *kim = NULL;

@@ -57,6 +57,8 @@ struct psc_provider {
 /* Every provider type this build knows, in provider-id order, and a lookup by config name.
  * A type known to the config but not built here is reported by providers_find as NULL. */
 const struct psc_provider_type *providers_find(const char *config_type);
+/* The config names of the provider types built in, comma-separated, for messages. */
+const char *providers_built(void);
 
 /* The key identity of a key name for an application on a provider. */
 struct kim_ident;

@@ -24,6 +24,15 @@ const struct psc_provider_type *providers_find(const char *config_type)
     return NULL;
 }
 
+const char *providers_built(void)
+{
+    return "MbedCrypto"
+#ifdef PARSEC_HAVE_TPM
+           ", Tpm"
+#endif
+        ;
+}
+
 void provider_ident(const struct psc_provider *p, const struct psc_app *app, const char *key_name,
                     struct kim_ident *out)
 {
