@@ -31,6 +31,10 @@ struct kept {
     struct buf ecc_pub, rsa_pub, crypt_pub;
 };
 
+/* A key pair imported under the root key: it must outlive TPM resets like generated ones
+ * (the original loaded imported keys into the Null hierarchy: lost at the next reset). */
+static const char *const IMPORTED = "k-imported";
+
 static void make_keys(const struct caller *c, struct kept *k)
 {
     assert_int_equal(op_generate(c, "k-ecc", ecc_sign_attrs(256, HASH(SHA_256))), 0);
@@ -39,6 +43,9 @@ static void make_keys(const struct caller *c, struct kept *k)
     assert_int_equal(op_export_public(c, "k-ecc", &k->ecc_pub), 0);
     assert_int_equal(op_export_public(c, "k-rsa", &k->rsa_pub), 0);
     assert_int_equal(op_export_public(c, "k-crypt", &k->crypt_pub), 0);
+    assert_int_equal(op_import(c, IMPORTED, ecc_sign_attrs(256, HASH(SHA_256)),
+                               ec_private_scalar(pem_key(PEM_P256), 32)),
+                     0);
 }
 
 static void use_keys(const struct caller *c, const struct kept *k)
@@ -54,6 +61,8 @@ static void use_keys(const struct caller *c, const struct kept *k)
                                  buf_none(), msg);
     assert_int_equal(op_asym_decrypt(c, "k-crypt", enc_alg(HASH(SHA_256)), ct, buf_none(), &pt), 0);
     assert_true(buf_eq(pt, msg));
+    assert_int_equal(op_sign_hash(c, IMPORTED, sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig), 0);
+    assert_true(ossl_verify(pem_key(PEM_P256), md_of(HASH(SHA_256)), PAD_NONE, h, sig));
 }
 
 /* Keys survive a restart of the service: the root key is re-created with the same name and

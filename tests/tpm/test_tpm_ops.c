@@ -237,6 +237,78 @@ static void import_public(void **state)
         assert_int_equal(op_destroy(&C, *n), 0);
 }
 
+/* Key pairs made elsewhere, imported under the root key: they sign for OpenSSL's public key
+ * and decrypt what OpenSSL encrypts. */
+static void import_pairs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *pem, *group;
+        uint32_t bits; /* 0: deduced */
+        int hash;
+    } k[] = {{"pair-rsa2048", PEM_RSA2048, NULL, 0, HASH(SHA_256)},
+             {"pair-rsa3072", PEM_RSA3072, NULL, 3072, HASH(SHA_384)},
+             {"pair-p256", PEM_P256, "prime256v1", 256, HASH(SHA_256)},
+             {"pair-p384", PEM_P384, "secp384r1", 0, HASH(SHA_384)}};
+    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        EVP_PKEY *key = pem_key(k[i].pem);
+        uint32_t bits = (uint32_t)EVP_PKEY_get_bits(key);
+        struct buf data =
+            k[i].group ? ec_private_scalar(key, (bits + 7) / 8) : der_rsa_private(key);
+        struct buf want = k[i].group ? public_octets(key) : der_rsa_public(key), pub, sig;
+        Attrs *at = k[i].group ? attrs(key_type(KT_ECC_PAIR, ECC(SECP_R1)), k[i].bits,
+                                       U_SIGN_HASH | U_VERIFY_HASH, alg_sig(SIG_ECDSA, k[i].hash))
+                               : attrs(key_type(KT_RSA_PAIR, 0), k[i].bits,
+                                       U_SIGN_HASH | U_VERIFY_HASH, alg_sig(SIG_PKCS1, k[i].hash));
+        assert_int_equal(op_import(&C, k[i].name, at, data), 0);
+        assert_int_equal(op_export_public(&C, k[i].name, &pub), 0);
+        assert_true(buf_eq(pub, want));
+        struct buf h = digest(k[i].hash, buf_str(k[i].name));
+        assert_int_equal(op_sign_hash(&C, k[i].name,
+                                      sig_alg(k[i].group ? SIG_ECDSA : SIG_PKCS1, k[i].hash), h,
+                                      &sig),
+                         0);
+        assert_true(ossl_verify(key, md_of(k[i].hash), k[i].group ? PAD_NONE : PAD_PKCS1, h, sig));
+        ListKeys__Result *lk = NULL;
+        assert_int_equal(op_list_keys(&C, &lk), 0);
+        assert_int_equal(list_find(lk, k[i].name)->attributes->key_bits, bits);
+        assert_int_equal(op_destroy(&C, k[i].name), 0);
+    }
+
+    /* An RSA decryption key. */
+    EVP_PKEY *rsa = pem_key(PEM_RSA2048);
+    assert_int_equal(
+        op_import(&C, "pair-crypt", rsa_crypt_attrs(2048, HASH(SHA_256)), der_rsa_private(rsa)), 0);
+    struct buf msg = buf_str("for the imported key"), pt;
+    struct buf ct = ossl_encrypt(rsa, PAD_OAEP, md_of(HASH(SHA_256)), buf_none(), msg);
+    assert_int_equal(op_asym_decrypt(&C, "pair-crypt", enc_alg(HASH(SHA_256)), ct, buf_none(), &pt),
+                     0);
+    assert_true(buf_eq(pt, msg));
+    assert_int_equal(op_destroy(&C, "pair-crypt"), 0);
+
+    /* Refused: a scalar of another length, zero, a damaged RSA key, another curve family. */
+    EVP_PKEY *ec = pem_key(PEM_P256);
+    struct buf scalar = ec_private_scalar(ec, 32);
+    assert_int_equal(
+        op_import(&C, "pair-bad", ecc_sign_attrs(256, HASH(SHA_256)), buf_copy(scalar.p, 31)),
+        PSC_PSA_INVALID_ARGUMENT);
+    struct buf zero = {e2e_alloc(32), 32};
+    memset(zero.p, 0, 32);
+    assert_int_equal(op_import(&C, "pair-bad", ecc_sign_attrs(256, HASH(SHA_256)), zero),
+                     PSC_PSA_INVALID_ARGUMENT);
+    struct buf der = der_rsa_private(rsa);
+    assert_int_equal(
+        op_import(&C, "pair-bad", rsa_sign_attrs(2048, HASH(SHA_256)), buf_copy(der.p, der.n - 1)),
+        PSC_PSA_INVALID_ARGUMENT);
+    assert_int_equal(op_import(&C, "pair-bad",
+                               attrs(key_type(KT_ECC_PAIR, ECC(SECP_K1)), 256, U_SIGN_HASH,
+                                     alg_sig(SIG_ECDSA, HASH(SHA_256))),
+                               ec_private_scalar(ec, 32)),
+                     PSC_PSA_NOT_SUPPORTED);
+    struct buf out;
+    assert_int_equal(op_export_public(&C, "pair-bad", &out), PSC_PSA_DOES_NOT_EXIST);
+}
+
 /* GenerateRandom: a TPM returns at most one digest per call; the provider loops. */
 static void random_bytes(void **state)
 {
@@ -368,11 +440,6 @@ static void errors(void **state)
         op_generate(&C, "err-x",
                     attrs(key_type(KT_AES, 0), 128, U_ENCRYPT, alg_cipher(CIPHER(CTR)))),
         PSC_PSA_NOT_SUPPORTED);
-    /* Private keys are not imported. */
-    EVP_PKEY *rsa = pem_key(PEM_RSA2048);
-    assert_int_equal(
-        op_import(&C, "err-x", rsa_sign_attrs(2048, HASH(SHA_256)), der_rsa_private(rsa)),
-        PSC_PSA_NOT_SUPPORTED);
     /* RSA-PSS keys are made but cannot sign, as in the original. */
     Attrs *pss = attrs(key_type(KT_RSA_PAIR, 0), 2048, U_SIGN_HASH | U_VERIFY_HASH,
                        alg_sig(SIG_PSS, HASH(SHA_256)));
@@ -424,8 +491,10 @@ static void can_do_crypto(void **state)
                                attrs(key_type(KT_RSA_PUB, 0), 0, U_VERIFY_HASH,
                                      alg_sig(SIG_PKCS1, HASH(SHA_256)))),
                      0);
-    assert_int_equal(op_can_do(&C, IMPORT, ecc_sign_attrs(256, HASH(SHA_256))),
-                     PSC_PSA_NOT_SUPPORTED);
+    assert_int_equal(op_can_do(&C, IMPORT, ecc_sign_attrs(256, HASH(SHA_256))), 0);
+    assert_int_equal(
+        op_can_do(&C, IMPORT, attrs(key_type(KT_AES, 0), 128, U_ENCRYPT, alg_cipher(CIPHER(CTR)))),
+        PSC_PSA_NOT_SUPPORTED);
     assert_int_equal(op_can_do(&C, GENERATE, rsa_sign_attrs(1536, HASH(SHA_256))),
                      PSC_PSA_NOT_SUPPORTED);
     assert_int_equal(op_can_do(&C, GENERATE,
@@ -448,6 +517,7 @@ int main(void)
         cmocka_unit_test_teardown(rsa_sign_verify, e2e_arena_free),
         cmocka_unit_test_teardown(rsa_encrypt_decrypt, e2e_arena_free),
         cmocka_unit_test_teardown(import_public, e2e_arena_free),
+        cmocka_unit_test_teardown(import_pairs, e2e_arena_free),
         cmocka_unit_test_teardown(random_bytes, e2e_arena_free),
         cmocka_unit_test_teardown(many_keys_in_turn, e2e_arena_free),
         cmocka_unit_test_teardown(two_tenants, e2e_arena_free),

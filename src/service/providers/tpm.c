@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 
 #include "common/log.h"
@@ -261,6 +262,79 @@ static int load_step(struct tpm_provider *t, void *v, TSS2_RC *trc)
     return rc;
 }
 
+struct import_ctx {
+    const TPM2B_PUBLIC *pub;
+    const TPM2B_PRIVATE *dup;
+    TPM2B_PRIVATE *priv;
+};
+
+/* A key pair made outside goes in as an unwrapped duplicate (no outer or inner wrapper: the
+ * session's parameter encryption protects it on the way) and comes back wrapped by the root
+ * key, so that it loads under it at every start, as generated keys do. */
+static int import_step(struct tpm_provider *t, void *v, TSS2_RC *trc)
+{
+    struct import_ctx *c = v;
+    TPM2B_DATA no_key = {0};
+    TPM2B_ENCRYPTED_SECRET no_seed = {0};
+    TPMT_SYM_DEF_OBJECT no_sym = {.algorithm = TPM2_ALG_NULL};
+    TPM2B_PRIVATE *priv = NULL;
+    tpm_session_use(t, 1, 0);
+    *trc = Esys_Import(t->esys, t->root, t->session, ESYS_TR_NONE, ESYS_TR_NONE, &no_key, c->pub,
+                       c->dup, &no_seed, &no_sym, &priv);
+    if (*trc == TSS2_RC_SUCCESS)
+        *c->priv = *priv;
+    Esys_Free(priv);
+    int rc = tpm_status(*trc);
+    /* The TPM refused the key's value (a prime that does not divide the modulus, ...). */
+    if (rc == PSC_PSA_COMMUNICATION_FAILURE && (*trc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER)
+        rc = PSC_PSA_INVALID_ARGUMENT;
+    return rc;
+}
+
+/* The key of an import request: its public part into k, its private part (key pairs) into
+ * sens. Sizes left to deduce are set in at. */
+static int import_parse(const struct psc_args *a, struct psc_attrs *at, struct tpm_key *k,
+                        TPMT_SENSITIVE *sens)
+{
+    int rc;
+    if (at->type == PSA_KEY_TYPE_RSA_PUBLIC_KEY || at->type == PSA_KEY_TYPE_RSA_KEY_PAIR) {
+        if (at->type == PSA_KEY_TYPE_RSA_KEY_PAIR) {
+            sens->sensitiveType = TPM2_ALG_RSA;
+            rc = tpm_rsa_private_parse(a->data.p, a->data.len, &k->rsa_n, &sens->sensitive.rsa);
+        } else {
+            rc = tpm_rsa_public_parse(a->data.p, a->data.len, &k->rsa_n);
+        }
+        if (rc != 0)
+            return rc;
+        size_t bits = bit_length(k->rsa_n.buffer, k->rsa_n.size);
+        if (at->bits == 0)
+            at->bits = bits;
+        return at->bits == bits ? 0 : PSC_PSA_INVALID_ARGUMENT;
+    }
+    if (!PSA_KEY_TYPE_IS_ECC(at->type) ||
+        PSA_KEY_TYPE_ECC_GET_FAMILY(at->type) != PSA_ECC_FAMILY_SECP_R1)
+        return PSC_PSA_NOT_SUPPORTED;
+    k->is_ecc = 1;
+    if (PSA_KEY_TYPE_IS_ECC_PUBLIC_KEY(at->type)) {
+        if (at->bits == 0 && a->data.len >= 3) {
+            size_t half = (a->data.len - 1) / 2;
+            at->bits = half == 66 ? 521 : 8 * half;
+        }
+        return tpm_ecc_point_parse(a->data.p, a->data.len, at->bits, &k->ecc);
+    }
+    /* A private scalar as long as the curve's order. */
+    if (at->bits == 0)
+        at->bits = a->data.len == 66 ? 521 : 8 * a->data.len;
+    if (a->data.len > sizeof(sens->sensitive.ecc.buffer))
+        return PSC_PSA_INVALID_ARGUMENT;
+    if ((rc = tpm_ecc_public_of(at->bits, a->data.p, a->data.len, &k->ecc)) != 0)
+        return rc;
+    sens->sensitiveType = TPM2_ALG_ECC;
+    sens->sensitive.ecc.size = (uint16_t)a->data.len;
+    memcpy(sens->sensitive.ecc.buffer, a->data.p, a->data.len);
+    return 0;
+}
+
 static int op_import_key(struct psc_provider *p, const struct psc_app *app,
                          const struct psc_args *a, struct psc_out *out)
 {
@@ -275,36 +349,19 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
         log_warn(MOD, "The key requested to import is deprecated");
     struct psc_attrs at = a->attrs;
     struct tpm_key k = {0};
+    TPMT_SENSITIVE sens = {0};
+    TPM2B_PRIVATE dup = {0};
     uint8_t *blob = NULL;
     size_t blob_len = 0;
-    if (at.type == PSA_KEY_TYPE_RSA_PUBLIC_KEY) {
-        if ((rc = tpm_rsa_public_parse(a->data.p, a->data.len, &k.rsa_n)) != 0)
-            goto out;
-        size_t bits = bit_length(k.rsa_n.buffer, k.rsa_n.size);
-        if (at.bits == 0)
-            at.bits = bits;
-        if (at.bits != bits) {
-            rc = PSC_PSA_INVALID_ARGUMENT;
-            goto out;
-        }
-    } else if (PSA_KEY_TYPE_IS_ECC_PUBLIC_KEY(at.type) &&
-               PSA_KEY_TYPE_ECC_GET_FAMILY(at.type) == PSA_ECC_FAMILY_SECP_R1) {
-        k.is_ecc = 1;
-        if (at.bits == 0 && a->data.len >= 3) {
-            size_t half = (a->data.len - 1) / 2;
-            at.bits = half == 66 ? 521 : 8 * half;
-        }
-        if ((rc = tpm_ecc_point_parse(a->data.p, a->data.len, at.bits, &k.ecc)) != 0)
-            goto out;
-    } else {
-        rc = PSC_PSA_NOT_SUPPORTED;
+    struct kim_ident who;
+    provider_ident(p, app, a->key_name ? a->key_name : "", &who);
+    if ((rc = import_parse(a, &at, &k, &sens)) != 0)
         goto out;
-    }
+    int pair = sens.sensitiveType != 0;
+    k.imported = pair;
     TPM2B_PUBLIC tmpl;
     if ((rc = tpm_public_template(&at, &k, 1, &tmpl)) != 0)
         goto out;
-    struct kim_ident who;
-    provider_ident(p, app, a->key_name ? a->key_name : "", &who);
     int exists = 0;
     if ((rc = kim_exists(p->kim, &who, &exists)) != 0)
         goto out;
@@ -312,25 +369,53 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
         rc = PSC_PSA_ALREADY_EXISTS;
         goto out;
     }
+    if (pair) {
+        sens.authValue.size = TPM_KEY_AUTH_LEN;
+        if (getrandom(sens.authValue.buffer, TPM_KEY_AUTH_LEN, 0) != TPM_KEY_AUTH_LEN) {
+            rc = PSC_PSA_INSUFFICIENT_ENTROPY;
+            goto out;
+        }
+        TPM2B_SENSITIVE s2b = {.sensitiveArea = sens};
+        size_t off = 0;
+        if (Tss2_MU_TPM2B_SENSITIVE_Marshal(&s2b, dup.buffer, sizeof(dup.buffer), &off) !=
+            TSS2_RC_SUCCESS) {
+            explicit_bzero(&s2b, sizeof(s2b));
+            rc = PSC_PSA_INVALID_ARGUMENT;
+            goto out;
+        }
+        explicit_bzero(&s2b, sizeof(s2b));
+        dup.size = (uint16_t)off;
+        k.auth = sens.authValue;
+        struct import_ctx c = {.pub = &tmpl, .dup = &dup, .priv = &k.priv};
+        pthread_mutex_lock(&t->lock);
+        rc = run_step(t, import_step, &c);
+        pthread_mutex_unlock(&t->lock);
+        if (rc != 0)
+            goto out;
+    }
     if ((rc = tpm_key_encode(&k, &blob, &blob_len)) != 0)
         goto out;
-    /* Loaded once so that the TPM checks the key (an ECC point off its curve is refused now,
-     * not at its first use); it stays in the cache for that use. */
-    struct load_ctx c = {.blob = blob, .blob_len = blob_len, .attrs = &at, .key = &k};
-    pthread_mutex_lock(&t->lock);
-    rc = run_step(t, load_step, &c);
-    pthread_mutex_unlock(&t->lock);
-    if (rc == 0) {
-        struct kim_info info = {.id = blob, .id_len = blob_len, .attrs = at};
-        rc = kim_insert(p->kim, &who, &info);
+    if (!pair) {
+        /* Loaded once so that the TPM checks the key (an ECC point off its curve is refused
+         * now, not at its first use); it stays in the cache for that use. */
+        struct load_ctx c = {.blob = blob, .blob_len = blob_len, .attrs = &at, .key = &k};
+        pthread_mutex_lock(&t->lock);
+        rc = run_step(t, load_step, &c);
+        pthread_mutex_unlock(&t->lock);
+        if (rc != 0)
+            goto out;
     }
+    struct kim_info info = {.id = blob, .id_len = blob_len, .attrs = at};
+    rc = kim_insert(p->kim, &who, &info);
 out:
     if (rc != 0 && p->env.log_error_details)
-        log_error(MOD, "import key \"%s\" status: %d", a->key_name ? a->key_name : "", rc);
+        log_error(MOD, "import key \"%s\" status: %d", who.key_name, rc);
     if (blob) {
         explicit_bzero(blob, blob_len);
         free(blob);
     }
+    explicit_bzero(&sens, sizeof(sens));
+    explicit_bzero(&dup, sizeof(dup));
     tpm_key_wipe(&k);
     return rc;
 }
@@ -392,7 +477,7 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
         return rc;
     TPM2B_PUBLIC tmpl;
     if ((rc = check(a, &s.info.attrs)) == 0 &&
-        (rc = tpm_public_template(&s.info.attrs, &s.key, s.key.priv.size == 0, &tmpl)) == 0) {
+        (rc = tpm_public_template(&s.info.attrs, &s.key, TPM_KEY_EXTERNAL(&s.key), &tmpl)) == 0) {
         c->a = a;
         c->s = &s;
         c->out = out;
@@ -724,9 +809,7 @@ static int op_can_do_crypto(struct psc_provider *p, const struct psc_app *app,
         if (is_public)
             return PSC_PSA_NOT_SUPPORTED;
         break;
-    case 3: /* Import: public keys only */
-        if (!is_public)
-            return PSC_PSA_NOT_SUPPORTED;
+    case 3:              /* Import */
         if (k.bits == 0) /* deduced at import */
             k.bits = PSA_KEY_TYPE_IS_RSA(k.type) ? 2048 : 256;
         break;
@@ -736,7 +819,7 @@ static int op_can_do_crypto(struct psc_provider *p, const struct psc_app *app,
     if (k.alg != PSA_ALG_NONE && !policy_alg_compatible(k.type, k.alg))
         return PSC_PSA_NOT_SUPPORTED;
     TPM2B_PUBLIC tmpl;
-    rc = tpm_public_template(&k, NULL, is_public, &tmpl);
+    rc = tpm_public_template(&k, NULL, is_public || a->check_type == 3, &tmpl);
     return rc == 0 ? 0 : PSC_PSA_NOT_SUPPORTED;
 }
 

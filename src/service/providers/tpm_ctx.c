@@ -140,7 +140,7 @@ TSS2_RC tpm_key_handle(struct tpm_provider *t, const uint8_t *blob, size_t blob_
         }
     }
     TPM2B_PUBLIC pub;
-    if (tpm_public_template(a, k, k->priv.size == 0, &pub) != 0)
+    if (tpm_public_template(a, k, TPM_KEY_EXTERNAL(k), &pub) != 0)
         return TSS2_ESYS_RC_BAD_VALUE;
     struct tpm_slot *s = cache_room(t);
     uint8_t *copy = malloc(blob_len ? blob_len : 1);

@@ -23,8 +23,11 @@
 #define TPM_ROOT_KEY_NAME "RootKeyTPM"
 
 /* A key as its mapping stores it (key-info-manager.md §4.1). An empty private part is an
- * imported public key. */
+ * imported public key. imported: a key pair made outside the TPM and imported under the root
+ * key (its public area has no fixedTPM/fixedParent/sensitiveDataOrigin); recorded as 1 in the
+ * blob's legacy "sequence" field, which the original always writes as 0 and never reads. */
 struct tpm_key {
+    int imported;
     TPM2B_AUTH auth;
     int is_ecc;
     TPM2B_PUBLIC_KEY_RSA rsa_n; /* RSA modulus, big-endian */
@@ -70,7 +73,8 @@ int tpm_key_encode(const struct tpm_key *k, uint8_t **out, size_t *len);
 void tpm_key_wipe(struct tpm_key *k);
 
 /* The public area of a key with these attributes (providers.md §4), with unique (may be NULL)
- * from the stored key. external: for a public key loaded alone (no fixedTPM/fixedParent).
+ * from the stored key. external: for a key the TPM did not make, a public key loaded alone or
+ * an imported key pair (no fixedTPM/fixedParent/sensitiveDataOrigin).
  * Returns 0, PSC_PSA_NOT_SUPPORTED or PSC_PSA_INVALID_ARGUMENT. */
 int tpm_public_template(const struct psc_attrs *a, const struct tpm_key *unique, int external,
                         TPM2B_PUBLIC *out);
@@ -83,6 +87,15 @@ TPM2_ALG_ID tpm_hash_alg(psa_algorithm_t hash);
 int tpm_rsa_public_parse(const uint8_t *der, size_t len, TPM2B_PUBLIC_KEY_RSA *n);
 int tpm_rsa_public_der(const TPM2B_PUBLIC_KEY_RSA *n, uint8_t **out, size_t *len);
 int tpm_ecc_point_parse(const uint8_t *in, size_t len, size_t bits, TPMS_ECC_POINT *p);
+/* An RSAPrivateKey (PKCS#1 DER, the PSA key pair format): modulus and first prime, which is
+ * what a TPM takes; the exponent must be 65537. */
+int tpm_rsa_private_parse(const uint8_t *der, size_t len, TPM2B_PUBLIC_KEY_RSA *n,
+                          TPM2B_PRIVATE_KEY_RSA *p);
+/* The public point of a NIST curve private scalar d (bits/8 bytes, big-endian). Returns 0 or
+ * PSC_PSA_INVALID_ARGUMENT. */
+int tpm_ecc_public_of(size_t bits, const uint8_t *d, size_t len, TPMS_ECC_POINT *q);
+/* Whether a key is loaded with the external template. */
+#define TPM_KEY_EXTERNAL(k) ((k)->priv.size == 0 || (k)->imported)
 int tpm_ecc_point_export(const TPMS_ECC_POINT *p, size_t bits, uint8_t **out, size_t *len);
 
 /* The code of a TPM response without its parameter/handle/session number; other layers'

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/bignum.h>
+#include <mbedtls/ecp.h>
+#include <sys/random.h>
+
 #include "service/providers/tpm_int.h"
 #include "wire/status.h"
 
@@ -66,8 +70,9 @@ int tpm_key_decode(const uint8_t *in, size_t len, struct tpm_key *k)
     /* The saved-context header of the legacy format: a blob of the current format always has
      * an empty one. */
     if (rd_u64(&r, &seq) != 0 || rd_u32(&r, &handle) != 0 || rd_u32(&r, &hierarchy) != 0 ||
-        rd_u64(&r, &blob_len) != 0 || blob_len != 0)
+        rd_u64(&r, &blob_len) != 0 || blob_len != 0 || seq > 1)
         goto bad;
+    k->imported = seq == 1;
     if (rd_vec(&r, k->auth.buffer, sizeof(k->auth.buffer), &k->auth.size) != 0 ||
         rd_u32(&r, &tag) != 0)
         goto bad;
@@ -119,7 +124,8 @@ int tpm_key_encode(const struct tpm_key *k, uint8_t **out, size_t *len)
     uint8_t *b = calloc(1, n), *p;
     if (!b)
         return PSC_PSA_INSUFFICIENT_MEMORY;
-    p = b + 24; /* empty legacy header */
+    wr_u64(b, k->imported ? 1 : 0); /* otherwise an empty legacy header */
+    p = b + 24;
     p = wr_vec(p, k->auth.buffer, k->auth.size);
     p = wr_u32(p, k->is_ecc ? 1 : 0);
     if (k->is_ecc) {
@@ -251,7 +257,8 @@ int tpm_public_template(const struct psc_attrs *a, const struct tpm_key *unique,
     TPMT_PUBLIC *p = &out->publicArea;
     p->nameAlg = TPM2_ALG_SHA256;
     p->objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT;
-    /* A public key loaded on its own has no parent and no TPM-made secret to vouch for. */
+    /* A public key loaded on its own has no parent, an imported key pair was duplicated to the
+     * TPM: neither is fixed to it, nor has a TPM-made secret. */
     if (!external)
         p->objectAttributes |=
             TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
@@ -363,6 +370,83 @@ int tpm_rsa_public_parse(const uint8_t *der, size_t len, TPM2B_PUBLIC_KEY_RSA *n
     memcpy(n->buffer, mod, mod_len);
     n->size = (uint16_t)mod_len;
     return 0;
+}
+
+int tpm_rsa_private_parse(const uint8_t *der, size_t len, TPM2B_PUBLIC_KEY_RSA *n,
+                          TPM2B_PRIVATE_KEY_RSA *p)
+{
+    static const uint8_t f4[] = {0x01, 0x00, 0x01};
+    struct rd r = {der, len};
+    size_t seq;
+    const uint8_t *v[6];
+    size_t vl[6];
+    if (!der || r.n < 1 || *r.p != 0x30)
+        return PSC_PSA_INVALID_ARGUMENT;
+    r.p++;
+    r.n--;
+    if (der_len(&r, &seq) != 0 || seq != r.n)
+        return PSC_PSA_INVALID_ARGUMENT;
+    /* version, n, e, d, p, q; then dp, dq, qinv, which a TPM recomputes. */
+    for (int i = 0; i < 6; i++)
+        if (der_uint(&r, &v[i], &vl[i]) != 0)
+            return PSC_PSA_INVALID_ARGUMENT;
+    if (vl[0] != 1 || v[0][0] != 0)
+        return PSC_PSA_INVALID_ARGUMENT; /* two-prime keys only */
+    if (vl[2] != sizeof(f4) || memcmp(v[2], f4, sizeof(f4)) != 0)
+        return PSC_PSA_NOT_SUPPORTED;
+    if (vl[1] > sizeof(n->buffer) || v[1][0] == 0 || vl[4] > sizeof(p->buffer) || v[4][0] == 0)
+        return PSC_PSA_NOT_SUPPORTED;
+    memcpy(n->buffer, v[1], vl[1]);
+    n->size = (uint16_t)vl[1];
+    memcpy(p->buffer, v[4], vl[4]);
+    p->size = (uint16_t)vl[4];
+    return 0;
+}
+
+static int rng(void *ctx, unsigned char *out, size_t len)
+{
+    (void)ctx;
+    return getrandom(out, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+int tpm_ecc_public_of(size_t bits, const uint8_t *d, size_t len, TPMS_ECC_POINT *q)
+{
+    mbedtls_ecp_group_id id = bits == 192   ? MBEDTLS_ECP_DP_SECP192R1
+                              : bits == 224 ? MBEDTLS_ECP_DP_SECP224R1
+                              : bits == 256 ? MBEDTLS_ECP_DP_SECP256R1
+                              : bits == 384 ? MBEDTLS_ECP_DP_SECP384R1
+                              : bits == 521 ? MBEDTLS_ECP_DP_SECP521R1
+                                            : MBEDTLS_ECP_DP_NONE;
+    size_t half = (bits + 7) / 8;
+    uint8_t pt[1 + 2 * 66];
+    size_t olen = 0;
+    int rc = PSC_PSA_INVALID_ARGUMENT;
+    if (id == MBEDTLS_ECP_DP_NONE)
+        return PSC_PSA_NOT_SUPPORTED;
+    if (len != half || half > sizeof(q->x.buffer))
+        return PSC_PSA_INVALID_ARGUMENT;
+    mbedtls_ecp_group g;
+    mbedtls_ecp_point Q;
+    mbedtls_mpi m;
+    mbedtls_ecp_group_init(&g);
+    mbedtls_ecp_point_init(&Q);
+    mbedtls_mpi_init(&m);
+    /* The scalar must be a valid private key (1 <= d < n); blinding draws on the system RNG. */
+    if (mbedtls_ecp_group_load(&g, id) == 0 && mbedtls_mpi_read_binary(&m, d, len) == 0 &&
+        mbedtls_ecp_check_privkey(&g, &m) == 0 &&
+        mbedtls_ecp_mul(&g, &Q, &m, &g.G, rng, NULL) == 0 &&
+        mbedtls_ecp_point_write_binary(&g, &Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, pt,
+                                       sizeof(pt)) == 0 &&
+        olen == 1 + 2 * half) {
+        memcpy(q->x.buffer, pt + 1, half);
+        memcpy(q->y.buffer, pt + 1 + half, half);
+        q->x.size = q->y.size = (uint16_t)half;
+        rc = 0;
+    }
+    mbedtls_mpi_free(&m); /* zeroes the scalar */
+    mbedtls_ecp_point_free(&Q);
+    mbedtls_ecp_group_free(&g);
+    return rc;
 }
 
 static uint8_t *put_len(uint8_t *p, size_t len)
