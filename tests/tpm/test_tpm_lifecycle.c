@@ -3,6 +3,7 @@
  * a TPM that cannot be reached, an owner-hierarchy clear. Each test has its own swtpm. */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <unistd.h>
 
 #include "tpm_test.h"
 
@@ -188,7 +189,8 @@ static void tcti_errors(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
-/* After an owner-hierarchy clear the root key is another one: the stored keys cannot load. */
+/* After an owner-hierarchy clear the keys made under the old root key are gone: the service
+ * starts, reports each once and drops its mapping; imported public keys stay. */
 static void owner_clear(void **state)
 {
     (void)state;
@@ -196,10 +198,66 @@ static void owner_clear(void **state)
     struct caller c = tpm_caller(&D, "app");
     struct kept k;
     make_keys(&c, &k);
+    EVP_PKEY *ec = pem_key(PEM_P256);
+    assert_int_equal(op_import(&c, "k-public",
+                               attrs(key_type(KT_ECC_PUB, ECC(SECP_R1)), 256, U_VERIFY_HASH,
+                                     alg_sig(SIG_ECDSA, HASH(SHA_256))),
+                               public_octets(ec)),
+                     0);
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     assert_int_equal(swtpm_tool(&S, "tpm2_clear -c p"), 0);
-    assert_int_equal(daemon_launch(&D, NULL), -1);
+
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    static const char *const lost[] = {"k-ecc", "k-rsa", "k-crypt", "k-imported"};
+    char line[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(line, sizeof(line), "key \"%s\" of \"app\" was lost", lost[i]);
+        assert_true(daemon_log_contains(&D, line));
+    }
+    ListKeys__Result *lk = NULL;
+    assert_int_equal(op_list_keys(&c, &lk), 0);
+    assert_int_equal(lk->n_keys, 1);
+    assert_string_equal(lk->keys[0]->name, "k-public");
+    struct buf h = digest(HASH(SHA_256), buf_str("still")), sig;
+    assert_int_equal(op_verify_hash(&c, "k-public", sig_alg(SIG_ECDSA, HASH(SHA_256)), h,
+                                    ossl_sign(ec, md_of(HASH(SHA_256)), PAD_NONE, h, 32)),
+                     0);
+    assert_int_equal(op_sign_hash(&c, "k-ecc", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
+                     PSC_PSA_DOES_NOT_EXIST);
+    /* New keys work, and survive the next restart, which reports nothing more. */
+    assert_int_equal(op_generate(&c, "k-new", ecc_sign_attrs(256, HASH(SHA_256))), 0);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+    assert_int_equal(truncate(D.log, 0), 0);
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    assert_false(daemon_log_contains(&D, "was lost"));
+    sign_checked(&c, "k-new", SIG_ECDSA, HASH(SHA_256), "prime256v1");
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
+/* Another TPM (another endorsement key) under the same mappings: the start stops and nothing
+ * is dropped. */
+static void another_tpm(void **state)
+{
+    (void)state;
+    daemon_start(&D, tpm_config(&S, "", NULL, NULL));
+    struct caller c = tpm_caller(&D, "app");
+    struct kept k;
+    make_keys(&c, &k);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+
+    struct swtpm other;
+    swtpm_start(&other);
+    daemon_write_config(&D, tpm_config(&other, "", NULL, NULL));
+    int rc = daemon_launch(&D, NULL);
+    swtpm_cleanup(&other);
+    assert_int_equal(rc, -1);
     assert_true(daemon_log_contains(&D, "Obtained Root Key name does not coincide"));
+    assert_false(daemon_log_contains(&D, "was lost"));
+
+    daemon_write_config(&D, tpm_config(&S, "", NULL, NULL));
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    use_keys(&c, &k);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
 int main(void)
@@ -214,6 +272,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(owner_hierarchy_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(tcti_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(owner_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(another_tpm, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -890,55 +890,6 @@ static int auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *er
     return 0;
 }
 
-static void root_ident(const struct psc_provider *p, struct kim_ident *who)
-{
-    const struct psc_app internal = {.name = "parsec", .auth = PSC_AUTH_INTERNAL};
-    provider_ident(p, &internal, TPM_ROOT_KEY_NAME, who);
-}
-
-/* The root key must be the one the stored blobs were made under (key-info-manager.md §5.1):
- * its name is kept in an internal mapping, written at the first start. */
-static int root_check(struct tpm_provider *t, char *err, size_t err_len)
-{
-    struct psc_provider *p = &t->base;
-    struct kim_ident who;
-    root_ident(p, &who);
-    struct kim_info info = {0};
-    int rc = kim_get(p->kim, &who, &info);
-    if (rc == PSC_PSA_DOES_NOT_EXIST) {
-        uint8_t id[8 + sizeof(t->root_name.name)];
-        size_t n = t->root_name.size;
-        for (int i = 0; i < 8; i++)
-            id[i] = (uint8_t)(n >> (8 * i));
-        memcpy(id + 8, t->root_name.name, n);
-        struct kim_info ni = {.id = id,
-                              .id_len = 8 + n,
-                              .attrs = {.type = PSA_KEY_TYPE_RSA_PUBLIC_KEY, .bits = 2048}};
-        rc = kim_insert(p->kim, &who, &ni);
-        if (rc != 0) {
-            snprintf(err, err_len, "cannot store the root key's name (status %d)", rc);
-            return -1;
-        }
-        return 0;
-    }
-    if (rc != 0) {
-        snprintf(err, err_len, "cannot read the root key's name (status %d)", rc);
-        return -1;
-    }
-    int same = info.id_len == 8 + (size_t)t->root_name.size && info.id[0] == t->root_name.size &&
-               memcmp(info.id + 1, "\0\0\0\0\0\0\0", 7) == 0 &&
-               memcmp(info.id + 8, t->root_name.name, t->root_name.size) == 0;
-    kim_info_clear(&info);
-    if (!same) {
-        snprintf(err, err_len,
-                 "Obtained Root Key name does not coincide with the stored one (the owner "
-                 "hierarchy was cleared, or this is another TPM): the stored keys cannot be "
-                 "loaded");
-        return -1;
-    }
-    return 0;
-}
-
 static void tpm_destroy(struct psc_provider *p)
 {
     if (!p)
@@ -994,7 +945,7 @@ static int tpm_create(const struct cfg_provider *cfg, struct psc_kim *kim,
         }
         goto fail;
     }
-    if (root_check(t, err, err_len) != 0)
+    if (tpm_root_check(t, err, err_len) != 0)
         goto fail;
     log_info(MOD, "TPM opened through \"%s\": AES-%u-CFB session, %zu cached keys", t->tcti_conf,
              (unsigned)t->cipher.keyBits.aes, t->cache_cap);

@@ -104,11 +104,22 @@ TSS2_RC tpm_code(TSS2_RC rc);
 /* The wire status of an ESAPI/TPM response code (providers.md §4, error mapping). */
 int tpm_status(TSS2_RC rc);
 
+/* The endorsement key's template (TCG EK Credential Profile, RSA-2048 "L-1"). */
+void tpm_ek_template(TPM2B_PUBLIC *out);
+
+/* ---- tpm_start.c -------------------------------------------------------------------------- */
+
+/* Checks the root key against the stored one at start (key-info-manager.md §5.1) and handles
+ * an owner-hierarchy clear. Returns 0, or -1 with a message. */
+int tpm_root_check(struct tpm_provider *t, char *err, size_t err_len);
+
 /* ---- tpm_ctx.c ---------------------------------------------------------------------------- */
 
 /* Opens the TCTI and ESAPI context, probes the cipher, starts the session and creates the root
  * key. On failure a message goes to err. *no_tpm is set when the TCTI itself cannot be opened. */
 int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len);
+/* The name of the TPM's endorsement key (created, named and flushed). */
+TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *name);
 /* Flushes everything loaded and closes the context. */
 void tpm_ctx_close(struct tpm_provider *t);
 /* Whether a failure means the TPM lost the service's objects (reset, flushed behind its back,

@@ -298,6 +298,30 @@ void tpm_root_template(const TPMT_SYM_DEF_OBJECT *cipher, TPM2B_PUBLIC *out)
     p->parameters.rsaDetail.exponent = 0;
 }
 
+void tpm_ek_template(TPM2B_PUBLIC *out)
+{
+    /* PolicySecret(TPM_RH_ENDORSEMENT), the profile's authPolicy. */
+    static const uint8_t policy[32] = {0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8,
+                                       0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
+                                       0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
+                                       0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
+    memset(out, 0, sizeof(*out));
+    TPMT_PUBLIC *p = &out->publicArea;
+    p->type = TPM2_ALG_RSA;
+    p->nameAlg = TPM2_ALG_SHA256;
+    p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                          TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
+                          TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+    p->authPolicy.size = sizeof(policy);
+    memcpy(p->authPolicy.buffer, policy, sizeof(policy));
+    p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
+    p->parameters.rsaDetail.symmetric.keyBits.aes = 128;
+    p->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+    p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    p->parameters.rsaDetail.keyBits = 2048;
+    p->unique.rsa.size = 256; /* zeros */
+}
+
 /* ---- public key formats ------------------------------------------------------------------- */
 
 /* One DER length at *p (short or long form, at most 2 length bytes: an RSA-4096 key fits). */
