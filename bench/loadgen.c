@@ -16,7 +16,9 @@
  *
  * OP is ping, list_providers, sign_ecdsa or sign_rsa. "setup" creates the two signing keys
  * (application "bench"); "spawn" starts the daemon and measures the time from fork to the
- * first successful Ping. Results are printed as one line of key=value pairs. */
+ * first successful Ping. Results are printed as one line of key=value pairs.
+ * BENCH_PROVIDER (environment) names the provider id of the keys and signatures (default 1,
+ * Mbed Crypto; 3 for the TPM provider). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -177,6 +179,13 @@ static uint8_t *frame(uint8_t provider, uint32_t opcode, const ProtobufCMessage 
     return b;
 }
 
+/* The provider of the keys and signatures (BENCH_PROVIDER). */
+static uint8_t key_provider(void)
+{
+    const char *v = getenv("BENCH_PROVIDER");
+    return v && *v ? (uint8_t)atoi(v) : PSC_PROVIDER_MBED_CRYPTO;
+}
+
 static uint8_t *sign_request(const char *key, psa_algorithm_t alg, size_t *len)
 {
     static uint8_t hash[32];
@@ -188,7 +197,7 @@ static uint8_t *sign_request(const char *key, psa_algorithm_t alg, size_t *len)
     op.hash.len = sizeof(hash);
     if (conv_sign_to_pb(alg, &op.alg) != 0)
         die("cannot encode the algorithm");
-    uint8_t *b = frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_SIGN_HASH, &op.base, APP_NAME, len);
+    uint8_t *b = frame(key_provider(), PSC_OP_PSA_SIGN_HASH, &op.base, APP_NAME, len);
     protobuf_c_message_free_unpacked(&op.alg->base, NULL);
     return b;
 }
@@ -454,8 +463,7 @@ static int create_key(const char *sock, const char *name, psa_key_type_t type, s
     if (conv_attrs_to_pb(&a, &op.attributes) != 0)
         die("cannot encode the key attributes");
     size_t len;
-    uint8_t *req =
-        frame(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_GENERATE_KEY, &op.base, APP_NAME, &len);
+    uint8_t *req = frame(key_provider(), PSC_OP_PSA_GENERATE_KEY, &op.base, APP_NAME, &len);
     protobuf_c_message_free_unpacked(&op.attributes->base, NULL);
     struct psc_header h;
     uint8_t body[64];
