@@ -215,6 +215,40 @@ static int probe_capacity(struct tpm_provider *t, char *err, size_t err_len)
     return 0;
 }
 
+/* Transient objects and sessions already loaded when the service opens the TPM: a TPM without
+ * resource manager keeps what a process that ended without flushing (a crash, a kill) had
+ * loaded, and swtpm has room for 3 objects only. Behind a resource manager a connection sees
+ * its own handles only, so nothing of another user is touched there. */
+static void flush_leftovers(struct tpm_provider *t)
+{
+    static const TPM2_HANDLE first[] = {TPM2_TRANSIENT_FIRST, TPM2_LOADED_SESSION_FIRST};
+    for (size_t k = 0; k < sizeof(first) / sizeof(first[0]); k++) {
+        TPMI_YES_NO more;
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        if (Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                               first[k], TPM2_MAX_CAP_HANDLES, &more, &cap) != TSS2_RC_SUCCESS)
+            continue;
+        TPML_HANDLE *hl = &cap->data.handles;
+        size_t flushed = 0;
+        for (UINT32 i = 0; i < hl->count; i++) {
+            /* The list runs on past the type asked for. */
+            if ((hl->handle[i] & TPM2_HR_RANGE_MASK) != (first[k] & TPM2_HR_RANGE_MASK))
+                break;
+            ESYS_TR tr;
+            if (Esys_TR_FromTPMPublic(t->esys, hl->handle[i], ESYS_TR_NONE, ESYS_TR_NONE,
+                                      ESYS_TR_NONE, &tr) == TSS2_RC_SUCCESS &&
+                Esys_FlushContext(t->esys, tr) == TSS2_RC_SUCCESS)
+                flushed++;
+        }
+        if (flushed)
+            log_warn(MOD,
+                     "flushed %zu %s left in the TPM by a process that ended without "
+                     "flushing them",
+                     flushed, k == 0 ? "objects" : "sessions");
+        Esys_Free(cap);
+    }
+}
+
 static int probe_cipher(struct tpm_provider *t, char *err, size_t err_len)
 {
     static const uint16_t bits[] = {256, 128};
@@ -363,8 +397,10 @@ int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len)
         *no_tpm = 1;
         return fail(err, err_len, "cannot initialise the TSS Enhanced System API", rc);
     }
-    if (probe_capacity(t, err, err_len) != 0 || probe_cipher(t, err, err_len) != 0 ||
-        start_session(t, err, err_len) != 0)
+    if (probe_capacity(t, err, err_len) != 0 || probe_cipher(t, err, err_len) != 0)
+        return -1;
+    flush_leftovers(t);
+    if (start_session(t, err, err_len) != 0)
         return -1;
     rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &t->owner_auth);
     if (rc == TSS2_RC_SUCCESS && t->has_endorsement_auth)
