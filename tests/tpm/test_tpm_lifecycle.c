@@ -86,6 +86,26 @@ static void restart_keeps_keys(void **state)
     assert_int_equal(swtpm_tool(&S, "tpm2_getcap handles-transient | grep -q 0x8"), 1);
 }
 
+/* A configuration reload builds a new provider while the old one still holds the TPM's few
+ * object slots: the old one hands them over, and neither flushes the other's objects. */
+static void reload_keeps_keys(void **state)
+{
+    (void)state;
+    daemon_start(&D, tpm_config(&S, "", NULL, NULL));
+    struct caller c = tpm_caller(&D, "app");
+    struct kept k;
+    make_keys(&c, &k);
+    use_keys(&c, &k);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(truncate(D.log, 0), 0);
+        kill(D.pid, SIGHUP);
+        assert_true(daemon_wait_log(&D, "configuration reloaded", 60000));
+        use_keys(&c, &k);
+    }
+    assert_false(daemon_log_contains(&D, "reopening the context"));
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
 /* A TPM reset (cold boot) while the service runs: every loaded key, the root key and the
  * session are gone; the next request reopens the context and reloads from the blobs. Once
  * after an orderly TPM2_Shutdown, once without (the original lost every key this way). */
@@ -268,6 +288,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(restart_keeps_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(reload_keeps_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(tpm_reset_keeps_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(owner_hierarchy_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(tcti_errors, setup, teardown),

@@ -890,11 +890,52 @@ static int auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *er
     return 0;
 }
 
+/* The instances of this process. A reload builds the new provider while the old one still
+ * holds its objects, and destroys the old one afterwards: on a TPM without resource manager
+ * the old one's objects fill the TPM, and its final flush would hit the handles the new one was
+ * given meanwhile. So a new instance takes the TPM over: the old ones on the same TCTI close
+ * their context without flushing (the new one flushes what they left), and reopen it if they
+ * serve again (a reload that failed further on). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tpm_provider *live;
+
+static void live_take_over(const struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct tpm_provider *o = live; o; o = o->next_live)
+        if (o != t && strcmp(o->tcti_conf, t->tcti_conf) == 0) {
+            pthread_mutex_lock(&o->lock);
+            tpm_ctx_drop(o);
+            pthread_mutex_unlock(&o->lock);
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_add(struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    t->next_live = live;
+    live = t;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct tpm_provider **pp = &live; *pp; pp = &(*pp)->next_live)
+        if (*pp == t) {
+            *pp = t->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
 static void tpm_destroy(struct psc_provider *p)
 {
     if (!p)
         return;
     struct tpm_provider *t = tpm_of(p);
+    live_remove(t);
     tpm_ctx_close(t);
     pthread_mutex_destroy(&t->lock);
     free(t->tcti_conf);
@@ -938,6 +979,8 @@ static int tpm_create(const struct cfg_provider *cfg, struct psc_kim *kim,
         t->has_endorsement_auth = 1;
     }
     int no_tpm = 0;
+    live_take_over(t);
+    live_add(t);
     if (tpm_ctx_open(t, &no_tpm, err, err_len) != 0) {
         if (no_tpm && cfg->skip_if_no_tpm) {
             tpm_destroy(p);

@@ -410,6 +410,18 @@ int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len)
     return create_root(t, err, err_len);
 }
 
+void tpm_ctx_drop(struct tpm_provider *t)
+{
+    cache_clear(t, 0);
+    if (t->esys)
+        Esys_Finalize(&t->esys);
+    if (t->tcti)
+        Tss2_TctiLdr_Finalize(&t->tcti);
+    t->esys = NULL;
+    t->tcti = NULL;
+    t->root = t->session = ESYS_TR_NONE;
+}
+
 void tpm_ctx_close(struct tpm_provider *t)
 {
     if (t->esys) {

@@ -56,7 +56,8 @@ struct tpm_provider {
     TPMT_SYM_DEF_OBJECT cipher; /* session cipher, also the root key's symmetric scheme */
     TPM2B_AUTH owner_auth, endorsement_auth;
     int has_endorsement_auth;
-    TPM2B_NAME root_name; /* name of the root key the mappings' blobs belong to */
+    TPM2B_NAME root_name;           /* name of the root key the mappings' blobs belong to */
+    struct tpm_provider *next_live; /* instances of this process (tpm.c) */
     struct tpm_slot cache[TPM_CACHE_MAX];
     size_t cache_cap;
     uint64_t tick;
@@ -120,6 +121,8 @@ int tpm_root_check(struct tpm_provider *t, char *err, size_t err_len);
 int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len);
 /* The name of the TPM's endorsement key (created, named and flushed). */
 TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *name);
+/* Closes the context without flushing: its objects are left to whoever opens the TPM next. */
+void tpm_ctx_drop(struct tpm_provider *t);
 /* Flushes everything loaded and closes the context. */
 void tpm_ctx_close(struct tpm_provider *t);
 /* Whether a failure means the TPM lost the service's objects (reset, flushed behind its back,
