@@ -978,6 +978,11 @@ static int tpm_create(const struct cfg_provider *cfg, struct psc_kim *kim,
             goto fail;
         t->has_endorsement_auth = 1;
     }
+    /* tpm2-tss writes its own warnings to stderr for every TPM error, a bad signature sent by
+     * a client included: the provider reports what matters itself (log_error_details adds the
+     * TSS code). TSS2_LOG set by the administrator wins. */
+    if (!getenv("TSS2_LOG"))
+        setenv("TSS2_LOG", "all+none", 0);
     int no_tpm = 0;
     live_take_over(t);
     live_add(t);
