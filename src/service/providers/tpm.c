@@ -1,14 +1,20 @@
 /* The TPM provider's operations (providers.md §4).
  *
- * What works on swtpm 0.7.1 (libtpms 0.9) through this provider:
+ * What works on swtpm 0.7.1 (libtpms 0.9) through this provider, each row checked by the tests
+ * in tests/tpm with OpenSSL:
  *
- *   key type           create                 operations
- *   ------------------ ---------------------- ----------------------------------------------
- *   RSA key pair       generate 1024..4096     PKCS#1 v1.5 sign/verify (SHA-1/256/384/512);
- *                      (policy fixes scheme)   PKCS#1 v1.5 and OAEP encrypt/decrypt
- *   ECC SECP_R1 pair   generate P-256, P-384   ECDSA sign/verify (SHA-1/256/384/512)
- *   RSA public key     import (e = 65537)      verify, encrypt
- *   ECC public key     import (SECP_R1)        verify
+ *   key type           created by                   operations
+ *   ------------------ ---------------------------- ------------------------------------------
+ *   RSA key pair       generate 1024, 2048, 3072;   PKCS#1 v1.5 sign/verify (SHA-1/256/384/512;
+ *                      import (PKCS#1 DER, e=65537)  SHA-1 only with allow_deprecated);
+ *                                                   PKCS#1 v1.5 and OAEP encrypt/decrypt
+ *   ECC SECP_R1 pair   generate, import: P-192,     ECDSA sign/verify (SHA-1/256/384/512)
+ *                      P-224, P-256, P-384, P-521
+ *   RSA public key     import (e = 65537)            verify, encrypt
+ *   ECC public key     import (SECP_R1)             verify
+ *
+ * Not on swtpm: RSA-4096 (the TPM refuses it: 1145), SHA-3 (1134). As in the original: RSA-PSS
+ * keys are made but do not sign (1134), deterministic ECDSA and ECDSA-any are refused (1134).
  *
  * A request checks the key's policy first (psa/policy.c), then runs on the TPM under the
  * provider's lock. A key operation that finds the TPM has lost the service's objects (reset,
