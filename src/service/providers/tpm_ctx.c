@@ -44,7 +44,10 @@ int tpm_ctx_lost(TSS2_RC rc)
         return 1;
     if (c >= TPM2_RC_REFERENCE_H0 && c <= TPM2_RC_REFERENCE_S0 + 6)
         return 1;
-    return c == TSS2_TCTI_RC_IO_ERROR || c == TSS2_TCTI_RC_NO_CONNECTION;
+    /* The connection failed, or failed earlier and left ESAPI mid-command (it then refuses
+     * every call as out of sequence): only a new context helps. */
+    return (rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER || rc == TSS2_ESYS_RC_BAD_SEQUENCE ||
+           rc == TSS2_ESYS_RC_MALFORMED_RESPONSE;
 }
 
 /* ---- cache of loaded keys ----------------------------------------------------------------- */
