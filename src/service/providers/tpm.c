@@ -843,105 +843,12 @@ static int op_attest_key(struct psc_provider *p, const struct psc_app *app,
 
 /* ---- start-up ------------------------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* A hierarchy password as the original reads it: "str:<text>", "hex:<hex digits>", or the
- * string itself. The value never appears in a message. */
-static int auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *err, size_t err_len)
-{
-    memset(out, 0, sizeof(*out));
-    if (strncmp(s, "hex:", 4) == 0) {
-        s += 4;
-        size_t n = strlen(s);
-        if (n % 2 != 0 || n / 2 > sizeof(out->buffer)) {
-            snprintf(err, err_len,
-                     "%s: the hex: value must have an even number of digits and "
-                     "be at most %zu bytes",
-                     what, sizeof(out->buffer));
-            return -1;
-        }
-        for (size_t i = 0; i < n / 2; i++) {
-            int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                explicit_bzero(out, sizeof(*out));
-                snprintf(err, err_len,
-                         "%s: the hex: value has a character that is not a hex "
-                         "digit",
-                         what);
-                return -1;
-            }
-            out->buffer[i] = (uint8_t)(hi << 4 | lo);
-        }
-        out->size = (uint16_t)(n / 2);
-        return 0;
-    }
-    if (strncmp(s, "str:", 4) == 0)
-        s += 4;
-    size_t n = strlen(s);
-    if (n > sizeof(out->buffer)) {
-        snprintf(err, err_len, "%s is longer than %zu bytes", what, sizeof(out->buffer));
-        return -1;
-    }
-    memcpy(out->buffer, s, n);
-    out->size = (uint16_t)n;
-    return 0;
-}
-
-/* The instances of this process. A reload builds the new provider while the old one still
- * holds its objects, and destroys the old one afterwards: on a TPM without resource manager
- * the old one's objects fill the TPM, and its final flush would hit the handles the new one was
- * given meanwhile. So a new instance takes the TPM over: the old ones on the same TCTI close
- * their context without flushing (the new one flushes what they left), and reopen it if they
- * serve again (a reload that failed further on). */
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct tpm_provider *live;
-
-static void live_take_over(const struct tpm_provider *t)
-{
-    pthread_mutex_lock(&live_lock);
-    for (struct tpm_provider *o = live; o; o = o->next_live)
-        if (o != t && strcmp(o->tcti_conf, t->tcti_conf) == 0) {
-            pthread_mutex_lock(&o->lock);
-            tpm_ctx_drop(o);
-            pthread_mutex_unlock(&o->lock);
-        }
-    pthread_mutex_unlock(&live_lock);
-}
-
-static void live_add(struct tpm_provider *t)
-{
-    pthread_mutex_lock(&live_lock);
-    t->next_live = live;
-    live = t;
-    pthread_mutex_unlock(&live_lock);
-}
-
-static void live_remove(struct tpm_provider *t)
-{
-    pthread_mutex_lock(&live_lock);
-    for (struct tpm_provider **pp = &live; *pp; pp = &(*pp)->next_live)
-        if (*pp == t) {
-            *pp = t->next_live;
-            break;
-        }
-    pthread_mutex_unlock(&live_lock);
-}
-
 static void tpm_destroy(struct psc_provider *p)
 {
     if (!p)
         return;
     struct tpm_provider *t = tpm_of(p);
-    live_remove(t);
+    tpm_live_remove(t);
     tpm_ctx_close(t);
     pthread_mutex_destroy(&t->lock);
     free(t->tcti_conf);
@@ -975,12 +882,12 @@ static int tpm_create(const struct cfg_provider *cfg, struct psc_kim *kim,
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    if (auth_parse(cfg->owner_hierarchy_auth ? cfg->owner_hierarchy_auth : "",
-                   "owner_hierarchy_auth", &t->owner_auth, err, err_len) != 0)
+    if (tpm_auth_parse(cfg->owner_hierarchy_auth ? cfg->owner_hierarchy_auth : "",
+                       "owner_hierarchy_auth", &t->owner_auth, err, err_len) != 0)
         goto fail;
     if (cfg->endorsement_hierarchy_auth) {
-        if (auth_parse(cfg->endorsement_hierarchy_auth, "endorsement_hierarchy_auth",
-                       &t->endorsement_auth, err, err_len) != 0)
+        if (tpm_auth_parse(cfg->endorsement_hierarchy_auth, "endorsement_hierarchy_auth",
+                           &t->endorsement_auth, err, err_len) != 0)
             goto fail;
         t->has_endorsement_auth = 1;
     }
@@ -990,8 +897,8 @@ static int tpm_create(const struct cfg_provider *cfg, struct psc_kim *kim,
     if (!getenv("TSS2_LOG"))
         setenv("TSS2_LOG", "all+none", 0);
     int no_tpm = 0;
-    live_take_over(t);
-    live_add(t);
+    tpm_live_take_over(t);
+    tpm_live_add(t);
     if (tpm_ctx_open(t, &no_tpm, err, err_len) != 0) {
         if (no_tpm && cfg->skip_if_no_tpm) {
             tpm_destroy(p);

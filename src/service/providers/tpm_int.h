@@ -110,6 +110,14 @@ void tpm_ek_template(TPM2B_PUBLIC *out);
 
 /* ---- tpm_start.c -------------------------------------------------------------------------- */
 
+/* A hierarchy password as the original reads it ("str:", "hex:" or the text). what names the
+ * option in a message; the value never appears in one. Returns 0 or -1. */
+int tpm_auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *err, size_t err_len);
+/* The provider instances of the process: a new one takes the TPM over from older ones on the
+ * same TCTI (a reload), see tpm_start.c. */
+void tpm_live_take_over(const struct tpm_provider *t);
+void tpm_live_add(struct tpm_provider *t);
+void tpm_live_remove(struct tpm_provider *t);
 /* Checks the root key against the stored one at start (key-info-manager.md §5.1) and handles
  * an owner-hierarchy clear. Returns 0, or -1 with a message. */
 int tpm_root_check(struct tpm_provider *t, char *err, size_t err_len);

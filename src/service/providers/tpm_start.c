@@ -1,5 +1,5 @@
-/* The TPM provider's start-up identity check (key-info-manager.md §5.1) and what it does after
- * an owner-hierarchy clear.
+/* The TPM provider's start-up: hierarchy passwords, the instances of the process, the identity
+ * check (key-info-manager.md §5.1) and what it does after an owner-hierarchy clear.
  *
  * The root key is re-created at every start from the owner seed: its name, kept in the internal
  * mapping RootKeyTPM, changes only when the owner hierarchy was cleared or the service talks to
@@ -9,6 +9,8 @@
  * key is an owner clear. Its keys are then lost for good: each is reported once, its mapping
  * dropped, and the service starts. Another TPM (or no record of the endorsement key) still stops
  * the start, so that a wrong TCTI never costs the mappings. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,99 @@
 static const char *const MOD = "parsec::providers::tpm";
 
 #define TPM_EK_NAME_KEY "EndorsementKeyTPM"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* A hierarchy password as the original reads it: "str:<text>", "hex:<hex digits>", or the
+ * string itself. The value never appears in a message. */
+int tpm_auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof(*out));
+    if (strncmp(s, "hex:", 4) == 0) {
+        s += 4;
+        size_t n = strlen(s);
+        if (n % 2 != 0 || n / 2 > sizeof(out->buffer)) {
+            snprintf(err, err_len,
+                     "%s: the hex: value must have an even number of digits and "
+                     "be at most %zu bytes",
+                     what, sizeof(out->buffer));
+            return -1;
+        }
+        for (size_t i = 0; i < n / 2; i++) {
+            int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+            if (hi < 0 || lo < 0) {
+                explicit_bzero(out, sizeof(*out));
+                snprintf(err, err_len,
+                         "%s: the hex: value has a character that is not a hex "
+                         "digit",
+                         what);
+                return -1;
+            }
+            out->buffer[i] = (uint8_t)(hi << 4 | lo);
+        }
+        out->size = (uint16_t)(n / 2);
+        return 0;
+    }
+    if (strncmp(s, "str:", 4) == 0)
+        s += 4;
+    size_t n = strlen(s);
+    if (n > sizeof(out->buffer)) {
+        snprintf(err, err_len, "%s is longer than %zu bytes", what, sizeof(out->buffer));
+        return -1;
+    }
+    memcpy(out->buffer, s, n);
+    out->size = (uint16_t)n;
+    return 0;
+}
+
+/* The instances of this process. A reload builds the new provider while the old one still
+ * holds its objects, and destroys the old one afterwards: on a TPM without resource manager
+ * the old one's objects fill the TPM, and its final flush would hit the handles the new one was
+ * given meanwhile. So a new instance takes the TPM over: the old ones on the same TCTI close
+ * their context without flushing (the new one flushes what they left), and reopen it if they
+ * serve again (a reload that failed further on). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tpm_provider *live;
+
+void tpm_live_take_over(const struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct tpm_provider *o = live; o; o = o->next_live)
+        if (o != t && strcmp(o->tcti_conf, t->tcti_conf) == 0) {
+            pthread_mutex_lock(&o->lock);
+            tpm_ctx_drop(o);
+            pthread_mutex_unlock(&o->lock);
+        }
+    pthread_mutex_unlock(&live_lock);
+}
+
+void tpm_live_add(struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    t->next_live = live;
+    live = t;
+    pthread_mutex_unlock(&live_lock);
+}
+
+void tpm_live_remove(struct tpm_provider *t)
+{
+    pthread_mutex_lock(&live_lock);
+    for (struct tpm_provider **pp = &live; *pp; pp = &(*pp)->next_live)
+        if (*pp == t) {
+            *pp = t->next_live;
+            break;
+        }
+    pthread_mutex_unlock(&live_lock);
+}
 
 static void internal_ident(const struct psc_provider *p, const char *key, struct kim_ident *who)
 {
