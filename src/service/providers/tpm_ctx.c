@@ -3,9 +3,9 @@
  * Everything here runs with the provider's lock held (or before the provider is shared).
  *
  * Session: HMAC, SHA-256, AES-256-CFB parameter encryption (AES-128-CFB where the TPM lacks
- * 256), as the original; each command sets the decrypt/encrypt attributes its parameters
- * allow, so that every secret that crosses the bus (auth values, private blobs, plaintexts,
- * random bytes) is encrypted.
+ * 256), as the original, but salted with the root key once that exists; each command sets the
+ * decrypt/encrypt attributes its parameters allow, so that every secret that crosses the bus (auth
+ * values, private blobs, plaintexts, random bytes) is encrypted.
  *
  * Loaded keys: a TPM without a resource manager holds very few transient objects (swtpm: 3).
  * The root key stays loaded; other keys are kept in a small cache, least recently used first
@@ -272,17 +272,32 @@ static int probe_cipher(struct tpm_provider *t, char *err, size_t err_len)
     return -1;
 }
 
-static int start_session(struct tpm_provider *t, char *err, size_t err_len)
+/* An HMAC session; salted with tpm_key (ESYS_TR_NONE: unsalted). */
+static int start_session(struct tpm_provider *t, ESYS_TR tpm_key, char *err, size_t err_len)
 {
     TPMT_SYM_DEF sym = {.algorithm = t->cipher.algorithm};
     sym.keyBits.aes = t->cipher.keyBits.aes;
     sym.mode.aes = t->cipher.mode.aes;
     TSS2_RC rc =
-        Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+        Esys_StartAuthSession(t->esys, tpm_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                               ESYS_TR_NONE, NULL, TPM2_SE_HMAC, &sym, TPM2_ALG_SHA256, &t->session);
     if (rc != TSS2_RC_SUCCESS)
         return fail(err, err_len, "the TPM refused the HMAC session", rc);
     return 0;
+}
+
+/* The session the root key was made in is unsalted, as the original's only session: its keys
+ * come from nonces that cross the bus in clear, so its parameter encryption hides nothing from
+ * someone who reads the bus. Once the root key exists, the session is replaced by one salted
+ * with it: its secret crosses the bus encrypted to the root key, and so does, from then on,
+ * every auth value, private blob, plaintext and random byte. */
+static int salt_session(struct tpm_provider *t, char *err, size_t err_len)
+{
+    ESYS_TR unsalted = t->session;
+    t->session = ESYS_TR_NONE;
+    int rc = start_session(t, t->root, err, err_len);
+    (void)Esys_FlushContext(t->esys, unsalted);
+    return rc;
 }
 
 static int create_root(struct tpm_provider *t, char *err, size_t err_len)
@@ -403,14 +418,16 @@ int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len)
     if (probe_capacity(t, err, err_len) != 0 || probe_cipher(t, err, err_len) != 0)
         return -1;
     flush_leftovers(t);
-    if (start_session(t, err, err_len) != 0)
+    if (start_session(t, ESYS_TR_NONE, err, err_len) != 0)
         return -1;
     rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_OWNER, &t->owner_auth);
     if (rc == TSS2_RC_SUCCESS && t->has_endorsement_auth)
         rc = Esys_TR_SetAuth(t->esys, ESYS_TR_RH_ENDORSEMENT, &t->endorsement_auth);
     if (rc != TSS2_RC_SUCCESS)
         return fail(err, err_len, "cannot set the hierarchy passwords", rc);
-    return create_root(t, err, err_len);
+    if (create_root(t, err, err_len) != 0)
+        return -1;
+    return salt_session(t, err, err_len);
 }
 
 void tpm_ctx_drop(struct tpm_provider *t)
