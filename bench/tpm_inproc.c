@@ -144,6 +144,13 @@ int main(int argc, char **argv)
     Esys_Free(cd);
     Esys_Free(ch);
     Esys_Free(ct);
+    /* The service's session from then on: salted with the root key. */
+    ESYS_TR unsalted = t.session;
+    check(Esys_StartAuthSession(t.esys, t.root, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                ESYS_TR_NONE, NULL, TPM2_SE_HMAC, &sym, TPM2_ALG_SHA256,
+                                &t.session),
+          "StartAuthSession (salted)");
+    Esys_FlushContext(t.esys, unsalted);
 
     struct psc_attrs ecc = {.type = PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1),
                             .bits = 256,
