@@ -2,6 +2,7 @@
  * with results checked by OpenSSL: signatures verify both ways, ciphertexts decrypt both ways,
  * exported keys parse. Then the provider's identity and its error rows. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
 
 #include "tpm_test.h"
@@ -359,6 +360,72 @@ static void many_keys_in_turn(void **state)
     }
 }
 
+/* Several clients at once on more keys than the TPM holds: the provider serialises them on its
+ * one context and its cache evicts and reloads under them. Every reply is a signature. */
+#define CONC_THREADS 4
+#define CONC_REQUESTS 12
+
+struct conc {
+    const char *sock;
+    uint8_t *req[3];
+    size_t len[3];
+    int bad;
+};
+
+static void *conc_run(void *arg)
+{
+    struct conc *c = arg;
+    for (int i = 0; i < CONC_REQUESTS; i++) {
+        struct psc_header rsp;
+        uint8_t *body = NULL;
+        int r = e2e_raw(c->sock, c->req[i % 3], c->len[i % 3], &rsp, &body);
+        /* Result: field 1, length 64, r || s. */
+        if (r != 0 || rsp.status != 0 || rsp.body_len != 66)
+            c->bad++;
+        free(body);
+    }
+    return NULL;
+}
+
+static void concurrent_clients(void **state)
+{
+    (void)state;
+    struct conc cc[CONC_THREADS];
+    pthread_t th[CONC_THREADS];
+    struct buf h = digest(HASH(SHA_256), buf_str("concurrent"));
+    char name[3][16];
+    for (int k = 0; k < 3; k++) {
+        snprintf(name[k], sizeof(name[k]), "conc-%d", k);
+        assert_int_equal(op_generate(&C, name[k], ecc_sign_attrs(256, HASH(SHA_256))), 0);
+    }
+    for (int t = 0; t < CONC_THREADS; t++) {
+        cc[t] = (struct conc){.sock = C.sock};
+        for (int k = 0; k < 3; k++) {
+            PsaSignHash__Operation op = PSA_SIGN_HASH__OPERATION__INIT;
+            op.key_name = name[(k + t) % 3];
+            op.alg = sig_alg(SIG_ECDSA, HASH(SHA_256));
+            op.hash = pb_bytes(h);
+            cc[t].req[k] =
+                e2e_build(e2e_header(PSC_PROVIDER_TPM, PSC_OP_PSA_SIGN_HASH, PSC_AUTH_DIRECT),
+                          &op.base, C.app, strlen(C.app), &cc[t].len[k]);
+        }
+    }
+    for (int t = 0; t < CONC_THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, conc_run, &cc[t]), 0);
+    int bad = 0;
+    for (int t = 0; t < CONC_THREADS; t++) {
+        pthread_join(th[t], NULL);
+        bad += cc[t].bad;
+        for (int k = 0; k < 3; k++)
+            free(cc[t].req[k]);
+    }
+    assert_int_equal(bad, 0);
+    for (int k = 0; k < 3; k++) {
+        sign_checked(&C, name[k], SIG_ECDSA, HASH(SHA_256), "prime256v1");
+        assert_int_equal(op_destroy(&C, name[k]), 0);
+    }
+}
+
 /* Keys live in their owner's namespace. */
 static void two_tenants(void **state)
 {
@@ -529,6 +596,7 @@ int main(void)
         cmocka_unit_test_teardown(import_pairs, e2e_arena_free),
         cmocka_unit_test_teardown(random_bytes, e2e_arena_free),
         cmocka_unit_test_teardown(many_keys_in_turn, e2e_arena_free),
+        cmocka_unit_test_teardown(concurrent_clients, e2e_arena_free),
         cmocka_unit_test_teardown(two_tenants, e2e_arena_free),
         cmocka_unit_test_teardown(errors, e2e_arena_free),
         cmocka_unit_test_teardown(can_do_crypto, e2e_arena_free),
