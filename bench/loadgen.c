@@ -22,7 +22,7 @@
  *   bench_loadgen spawn -b PARSEC_BIN -c CONFIG -s SOCK -l LOG
  *
  * -P PROVIDER (run and setup) sends the key operations to that provider id (default 1, Mbed
- * Crypto; 2 for PKCS#11).
+ * Crypto; 2 for PKCS#11, 3 for the TPM).
  * OP is ping, list_providers, sign_ecdsa or sign_rsa. "setup" creates the two signing keys
  * (application "bench"); "spawn" starts the daemon and measures the time from fork to the
  * first successful Ping. Results are printed as one line of key=value pairs. */

@@ -20,4 +20,5 @@ apt-get install -y -q --no-install-recommends \
     clang llvm libclang-rt-14-dev valgrind procps \
     librust-parsec-interface-dev \
     libp11-kit-dev softhsm2 opensc libengine-pkcs11-openssl openssh-client openssh-server gnutls-bin \
-    debhelper dpkg-dev fakeroot devscripts lintian adduser systemd systemd-container man-db util-linux
+    debhelper dpkg-dev fakeroot devscripts lintian adduser systemd systemd-container man-db util-linux \
+    libtss2-dev swtpm swtpm-tools tpm2-tools

@@ -31,8 +31,8 @@ static int build_providers(struct psc_service *s, char *err, size_t err_len)
         if (!t) {
             snprintf(err, err_len,
                      "provider \"%s\" of type %s is not compiled into this build (this build "
-                     "provides: MbedCrypto, Pkcs11): change its provider_type or remove its [[provider]]",
-                     pc->name, pc->provider_type);
+                     "provides: %s): change its provider_type or remove its [[provider]]",
+                     pc->name, pc->provider_type, providers_built());
             return -1;
         }
         struct psc_kim *kim = NULL;
@@ -46,7 +46,13 @@ static int build_providers(struct psc_service *s, char *err, size_t err_len)
         }
         char perr[512] = "";
         struct psc_provider *p = NULL;
-        if (t->create(pc, kim, &env, &p, perr, sizeof(perr)) != 0) {
+        int started = t->create(pc, kim, &env, &p, perr, sizeof(perr));
+        if (started > 0) {
+            /* A provider whose device is absent and that may be skipped (skip_if_no_tpm). */
+            log_warn(MOD, "Provider \"%s\" is skipped: %s", pc->name, perr);
+            continue;
+        }
+        if (started != 0) {
             snprintf(err, err_len, "provider \"%s\" failed to start: %s", pc->name, perr);
             return -1;
         }

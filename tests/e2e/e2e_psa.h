@@ -452,6 +452,7 @@ struct caller {
     uint8_t auth_type; /* 0: Direct with app, or none when app is NULL */
     const void *auth;
     size_t auth_len;
+    uint8_t provider; /* the provider of crypto operations; 0: Mbed Crypto */
 };
 
 static inline void e2e_free_unpacked(void *m)
@@ -514,7 +515,7 @@ static inline int psa_call_p(const struct caller *c, uint8_t provider, uint32_t 
 static inline int psa_call(const struct caller *c, uint32_t opcode, const void *op,
                            const ProtobufCMessageDescriptor *rd, struct buf *out)
 {
-    return psa_call_p(c, E2E_PROVIDER, opcode, op, rd, out, NULL);
+    return psa_call_p(c, c->provider ? c->provider : E2E_PROVIDER, opcode, op, rd, out, NULL);
 }
 
 static inline int op_generate(const struct caller *c, const char *name, Attrs *at)

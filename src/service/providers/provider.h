@@ -38,7 +38,8 @@ struct psc_provider_type {
     psc_op_fn ops[PSC_OP_LIMIT]; /* NULL: not implemented (PsaErrorNotSupported) */
     /* Builds an instance: opens the back-end and runs the start-up coherency pass over the
      * provider's mappings. kim may be shared with other providers. On failure writes a message
-     * to err and returns non-zero. */
+     * to err and returns -1; returns 1 (with a message in err) when the provider's device is
+     * absent and the configuration lets the service start without it. */
     int (*create)(const struct cfg_provider *cfg, struct psc_kim *kim,
                   const struct psc_provider_env *env, struct psc_provider **out, char *err,
                   size_t err_len);
@@ -56,6 +57,8 @@ struct psc_provider {
 /* Every provider type this build knows, in provider-id order, and a lookup by config name.
  * A type known to the config but not built here is reported by providers_find as NULL. */
 const struct psc_provider_type *providers_find(const char *config_type);
+/* The config names of the provider types built in, comma-separated, for messages. */
+const char *providers_built(void);
 
 /* The key identity of a key name for an application on a provider. */
 struct kim_ident;

@@ -1,0 +1,152 @@
+/* The project's clients against the TPM provider, on a service whose only crypto provider is
+ * the TPM: libparsec (which picks it as its implicit provider) and parsec-tool. */
+#define _GNU_SOURCE
+#include <openssl/pem.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "tpm_test.h"
+#ifdef HAVE_LIBPARSEC
+#include <parsec/client.h>
+#endif
+
+static struct swtpm S;
+static struct daemon D;
+
+static int setup(void **state)
+{
+    (void)state;
+    swtpm_start(&S);
+    daemon_start(&D, tpm_config(&S, "", NULL, NULL));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    int st = daemon_stop(&D, SIGTERM);
+    daemon_cleanup(&D);
+    swtpm_cleanup(&S);
+    assert_int_equal(st, 0);
+    return e2e_arena_free(state);
+}
+
+/* Runs a command with the service's endpoint; returns its exit status, its stdout in *out. */
+static int sh(struct buf *out, const char *fmt, ...)
+{
+    char cmd[1024], line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof(line), "PARSEC_SERVICE_ENDPOINT=unix:%s %s 2>/dev/null", D.sock, cmd);
+    FILE *p = popen(line, "r");
+    assert_non_null(p);
+    struct buf b = {e2e_alloc(8192), 0};
+    b.n = fread(b.p, 1, 8191, p);
+    b.p[b.n] = 0;
+    int st = pclose(p);
+    if (out)
+        *out = b;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#ifdef HAVE_LIBPARSEC
+static void libparsec(void **state)
+{
+    (void)state;
+    char ep[400];
+    snprintf(ep, sizeof(ep), "unix:%s", D.sock);
+    struct parsec_client_config cfg = {.endpoint = ep, .app_name = "libparsec-app"};
+    struct parsec_client *cl = NULL;
+    assert_int_equal(parsec_client_new(&cl, &cfg), 0);
+    struct buf h = digest(HASH(SHA_256), buf_str("through libparsec"));
+    uint8_t sig[PARSEC_ECDSA_P256_SIG_SIZE], pub[65], rnd[100] = {0};
+    size_t sig_len = 0, pub_len = 0;
+    const psa_algorithm_t alg = PSA_ALG_ECDSA(PSA_ALG_SHA_256);
+    assert_int_equal(parsec_ecc_key_create(cl, "lib-ecc"), 0);
+    assert_int_equal(parsec_sign_hash(cl, "lib-ecc", alg, h.p, h.n, sig, sizeof(sig), &sig_len), 0);
+    assert_int_equal(parsec_export_public_key(cl, "lib-ecc", pub, sizeof(pub), &pub_len), 0);
+    assert_true(ossl_verify(pkey_ec_public("prime256v1", buf_copy(pub, pub_len)),
+                            md_of(HASH(SHA_256)), PAD_NONE, h, buf_copy(sig, sig_len)));
+    assert_int_equal(parsec_verify_hash(cl, "lib-ecc", alg, h.p, h.n, sig, sig_len), 0);
+    assert_int_equal(parsec_generate_random(cl, rnd, sizeof(rnd)), 0);
+    assert_false(buf_eq(buf_copy(rnd, sizeof(rnd)), (struct buf){(uint8_t[100]){0}, 100}));
+    assert_int_equal(parsec_destroy_key(cl, "lib-ecc"), 0);
+    parsec_client_free(cl);
+}
+#endif
+
+#ifdef PARSEC_TOOL_BIN
+static struct buf b64_decode(struct buf text)
+{
+    struct buf b = {e2e_alloc(text.n), 0};
+    size_t n = text.n;
+    while (n && (text.p[n - 1] == '\n' || text.p[n - 1] == '\r'))
+        n--;
+    int len = EVP_DecodeBlock(b.p, text.p, (int)n);
+    assert_true(len > 0);
+    /* EVP_DecodeBlock counts the padding as zero bytes. */
+    while (n && text.p[n - 1] == '=') {
+        len--;
+        n--;
+    }
+    b.n = (size_t)len;
+    return b;
+}
+
+static void tool(void **state)
+{
+    (void)state;
+    struct buf out, pem, sig;
+    assert_int_equal(sh(&out, "%s list-providers", PARSEC_TOOL_BIN), 0);
+    assert_non_null(strstr((char *)out.p, "TPM provider"));
+
+    /* An ECDSA key: the signature verifies with OpenSSL on the exported PEM key. */
+    assert_int_equal(sh(NULL, "%s create-ecc-key -k tool-ecc", PARSEC_TOOL_BIN), 0);
+    assert_int_equal(sh(&pem, "%s export-public-key -k tool-ecc", PARSEC_TOOL_BIN), 0);
+    assert_int_equal(sh(&out, "%s sign -k tool-ecc 'signed by the TPM'", PARSEC_TOOL_BIN), 0);
+    sig = b64_decode(out);
+    BIO *bio = BIO_new_mem_buf(pem.p, (int)pem.n);
+    EVP_PKEY *pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    assert_non_null(pk);
+    keep_pkey(pk);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk), 1);
+    const char *msg = "signed by the TPM";
+    assert_int_equal(EVP_DigestVerify(md, sig.p, sig.n, (const uint8_t *)msg, strlen(msg)), 1);
+    EVP_MD_CTX_free(md);
+
+    /* An RSA key: what it encrypts it decrypts. */
+    assert_int_equal(sh(NULL, "%s create-rsa-key -k tool-rsa", PARSEC_TOOL_BIN), 0);
+    assert_int_equal(sh(&out, "%s encrypt -k tool-rsa 'kept in the TPM'", PARSEC_TOOL_BIN), 0);
+    out.p[strcspn((char *)out.p, "\n")] = 0;
+    char ct[1024];
+    snprintf(ct, sizeof(ct), "%s", (char *)out.p);
+    assert_int_equal(sh(&out, "%s decrypt -k tool-rsa %s", PARSEC_TOOL_BIN, ct), 0);
+    assert_non_null(strstr((char *)out.p, "kept in the TPM"));
+
+    assert_int_equal(sh(&out, "%s list-keys", PARSEC_TOOL_BIN), 0);
+    assert_non_null(strstr((char *)out.p, "tool-ecc (TPM provider"));
+    assert_int_equal(sh(NULL, "%s delete-key -k tool-ecc", PARSEC_TOOL_BIN), 0);
+    assert_int_equal(sh(NULL, "%s delete-key -k tool-rsa", PARSEC_TOOL_BIN), 0);
+    assert_int_not_equal(sh(NULL, "%s sign -k tool-ecc x", PARSEC_TOOL_BIN), 0);
+}
+#endif
+
+int main(void)
+{
+    if (!swtpm_available()) {
+        fprintf(stderr, "swtpm is not installed: TPM tests skipped\n");
+        return TPM_TEST_SKIP;
+    }
+    const struct CMUnitTest tests[] = {
+#ifdef HAVE_LIBPARSEC
+        cmocka_unit_test_setup_teardown(libparsec, setup, teardown),
+#endif
+#ifdef PARSEC_TOOL_BIN
+        cmocka_unit_test_setup_teardown(tool, setup, teardown),
+#endif
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
