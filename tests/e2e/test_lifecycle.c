@@ -333,8 +333,7 @@ static void failed_start_removes_socket(void **state)
     for (size_t i = 0; i < 2; i++) {
         struct daemon d;
         char *cfg = config_with(E2E_CONFIG_DIRECT, "provider_type = \"MbedCrypto\"",
-                                "provider_type = \"Tpm\"\ntcti = \"mssim\"\n"
-                                "owner_hierarchy_auth = \"\"");
+                                "provider_type = \"TrustedService\"");
         daemon_prepare(&d, cfg);
         free(cfg);
         assert_int_equal(daemon_launch(&d, (char *const *)env[i]), -1);
