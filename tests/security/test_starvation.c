@@ -444,6 +444,7 @@ static void connection_share_configured(void **state)
     if (skip_unless_root())
         skip();
     start_shared(SHARE_CONFIG);
+    int base = st_fd_stable(D.pid);
     int fds[SHARE_HELD];
     int rc = one_more(SHARE_HELD, fds);
     printf("share: connection %d of one user got status %d\n", SHARE_HELD + 1, rc);
@@ -458,6 +459,9 @@ static void connection_share_configured(void **state)
     assert_int_equal(atoi(line), 0);
     for (int i = 0; i < SHARE_HELD; i++)
         close(fds[i]);
+    /* The daemon counts a connection until it has seen it closed: wait for that, or the
+     * connections below would be counted beside the closed ones and refused early. */
+    assert_int_equal(st_fd_settle(D.pid, base, GOOD_WAIT_MS), base);
 
     daemon_write_config(&D, SHARE_CONFIG_RELOADED);
     assert_int_equal(kill(D.pid, SIGHUP), 0);
