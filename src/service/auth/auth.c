@@ -9,13 +9,38 @@
 #include "wire/opcode.h"
 #include "wire/status.h"
 
-int auth_supported(const struct cfg_authenticator *cfg, char *err, size_t err_len)
+struct psc_auth {
+    const struct cfg_authenticator *cfg;
+};
+
+int auth_new(const struct cfg_authenticator *cfg, size_t workers, struct psc_auth **out,
+             char *err, size_t err_len)
 {
-    if (cfg->type == PSC_AUTH_DIRECT || cfg->type == PSC_AUTH_UNIX_PEER_CREDENTIALS)
-        return 1;
-    snprintf(err, err_len, "authenticator \"%s\" is not compiled into this build",
-             cfg->auth_type ? cfg->auth_type : "?");
+    (void)workers;
+    *out = NULL;
+    if (cfg->type != PSC_AUTH_DIRECT && cfg->type != PSC_AUTH_UNIX_PEER_CREDENTIALS) {
+        snprintf(err, err_len, "authenticator \"%s\" is not compiled into this build",
+                 cfg->auth_type ? cfg->auth_type : "?");
+        return -1;
+    }
+    struct psc_auth *a = calloc(1, sizeof(*a));
+    if (!a) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    a->cfg = cfg;
+    *out = a;
     return 0;
+}
+
+void auth_free(struct psc_auth *a)
+{
+    free(a);
+}
+
+uint8_t auth_type(const struct psc_auth *a)
+{
+    return a->cfg->type;
 }
 
 static int auth_direct(const uint8_t *auth, size_t len, char **name)
@@ -42,11 +67,11 @@ static int auth_unix_peer(const uint8_t *auth, size_t len, const struct peer_cre
     return *name ? 0 : PSC_PSA_INSUFFICIENT_MEMORY;
 }
 
-int auth_authenticate(const struct cfg_authenticator *cfg, const uint8_t *auth, size_t len,
+int auth_authenticate(struct psc_auth *a, const uint8_t *auth, size_t len,
                       const struct peer_cred *peer, char **name)
 {
     *name = NULL;
-    switch (cfg->type) {
+    switch (a->cfg->type) {
     case PSC_AUTH_DIRECT:
         return auth_direct(auth, len, name);
     case PSC_AUTH_UNIX_PEER_CREDENTIALS:
@@ -56,10 +81,10 @@ int auth_authenticate(const struct cfg_authenticator *cfg, const uint8_t *auth, 
     }
 }
 
-int auth_is_admin(const struct cfg_authenticator *cfg, const char *name)
+int auth_is_admin(const struct psc_auth *a, const char *name)
 {
-    for (size_t i = 0; name && i < cfg->n_admins; i++)
-        if (strcmp(cfg->admins[i], name) == 0)
+    for (size_t i = 0; name && i < a->cfg->n_admins; i++)
+        if (strcmp(a->cfg->admins[i], name) == 0)
             return 1;
     return 0;
 }
