@@ -15,3 +15,10 @@ apt-get install -y -q --no-install-recommends \
     libcmocka-dev libssl-dev openssl \
     clang llvm libclang-rt-14-dev valgrind procps \
     librust-parsec-interface-dev
+# JWT-SVID (PARSEC_JWT_SVID): nghttp2 carries the SPIFFE Workload API client's gRPC; the tests'
+# Workload API is Python gRPC signing its tokens with PyJWT.
+apt-get install -y -q --no-install-recommends \
+    libnghttp2-dev \
+    python3-grpcio \
+    python3-jwt \
+    python3-cryptography

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "common/utf8.h"
@@ -121,24 +120,13 @@ static int auth_jwt_svid(struct psc_auth *a, const uint8_t *auth, size_t len, ch
     /* A NUL would cut the token short on its way to the Workload API. */
     if (len == 0 || memchr(auth, 0, len))
         return PSC_AUTHENTICATION_ERROR;
-    int timeout_ms = (int)a->cfg->workload_timeout;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    int r;
-    while ((r = sem_timedwait(&a->slots, &until)) != 0 && errno == EINTR)
-        ;
-    if (r != 0) {
-        log_warn(MOD, "JWT-SVID not validated: every worker allowed to wait on the Workload API "
-                      "was still waiting after %d ms",
-                 timeout_ms);
+    /* A worker that found every slot taken answers at once rather than wait for one. */
+    if (sem_trywait(&a->slots) != 0) {
+        log_warn(MOD, "JWT-SVID not validated: the workers allowed to wait on the Workload API "
+                      "are all waiting");
         return PSC_AUTHENTICATION_ERROR;
     }
+    int timeout_ms = (int)a->cfg->workload_timeout;
     char *token = strndup((const char *)auth, len);
     char err[256] = "";
     int rc = PSC_PSA_INSUFFICIENT_MEMORY;
