@@ -15,6 +15,7 @@
 
 #include "e2e_psa.h"
 #include "list_authenticators.pb-c.h"
+#include "parsec/client.h"
 
 static struct daemon D;
 static pid_t WAPI = -1;
@@ -396,6 +397,55 @@ static void three_authenticators(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
+/* libparsec: the bootstrap chooses JWT-SVID when the service lists it first and the process
+ * has a Workload API socket, fetches a token for every request, and its errors tell a missing
+ * socket, an unreachable Workload API and a refused token apart. */
+static void client_library(void **state)
+{
+    (void)state;
+    daemon_prepare(&D, HEAD "[authenticator]\n" JWT_TABLE
+                            "[[extra_authenticator]]\nauth_type = \"Direct\"\n" TAIL);
+    wapi_start();
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    char endpoint[400], spiffe_sock[400];
+    snprintf(endpoint, sizeof(endpoint), "unix://%s", D.sock);
+    snprintf(spiffe_sock, sizeof(spiffe_sock), "unix://%s", wapi_sock());
+    struct parsec_client_config cfg = {.endpoint = endpoint, .app_name = "bob"};
+    struct parsec_client *c = NULL;
+
+    /* No socket: JWT-SVID is passed over, Direct is next. */
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+    assert_int_equal(parsec_client_new(&c, &cfg), 0);
+    assert_int_equal(parsec_client_auth_type(c), PARSEC_AUTH_DIRECT);
+    parsec_client_free(c);
+
+    setenv(PARSEC_SPIFFE_ENDPOINT_ENV, spiffe_sock, 1);
+    assert_int_equal(parsec_client_new(&c, &cfg), 0);
+    assert_int_equal(parsec_client_auth_type(c), PARSEC_AUTH_JWT_SVID);
+    uint8_t rnd[8];
+    assert_int_equal(parsec_generate_random(c, rnd, sizeof(rnd)), 0);
+    struct parsec_key_info *keys = NULL;
+    size_t n = 99;
+    assert_int_equal(parsec_list_keys(c, &keys, &n), 0);
+    assert_int_equal(n, 0);
+    parsec_key_info_free(keys, n);
+    /* The application is the SPIFFE ID of the token: the test Workload API's default. */
+    struct caller me = spiffe("default");
+    assert_int_equal(op_generate(&me, "k", ecdsa_attrs()), 0);
+    assert_int_equal(parsec_list_keys(c, &keys, &n), 0);
+    assert_int_equal(n, 1);
+    parsec_key_info_free(keys, n);
+
+    wapi_mode("garbage"); /* the service cannot validate: the token is refused */
+    assert_int_equal(parsec_list_keys(c, &keys, &n), PARSEC_ERROR_AUTHENTICATION_ERROR);
+    wapi_mode("normal");
+    wapi_stop(); /* no token can be fetched */
+    assert_int_equal(parsec_list_keys(c, &keys, &n), PARSEC_ERROR_SPIFFE);
+    parsec_client_free(c);
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +454,7 @@ int main(void)
         cmocka_unit_test_teardown(workload_api_failures, teardown),
         cmocka_unit_test_teardown(slow_api_leaves_workers, teardown),
         cmocka_unit_test_teardown(three_authenticators, teardown),
+        cmocka_unit_test_teardown(client_library, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
