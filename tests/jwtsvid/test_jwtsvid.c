@@ -397,6 +397,23 @@ static void three_authenticators(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
+#ifdef PARSEC_TOOL
+/* Runs parsec-tool list-keys; its exit status. With want, the output must contain it. */
+static int tool_run(const char *want)
+{
+    FILE *p = popen("'" PARSEC_TOOL "' list-keys 2>&1", "r");
+    assert_non_null(p);
+    char line[1024];
+    int found = 0;
+    while (fgets(line, sizeof(line), p))
+        found |= want && strstr(line, want) != NULL;
+    int st = pclose(p);
+    if (want)
+        assert_true(found);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+#endif
+
 /* libparsec: the bootstrap chooses JWT-SVID when the service lists it first and the process
  * has a Workload API socket, fetches a token for every request, and its errors tell a missing
  * socket, an unreachable Workload API and a refused token apart. */
@@ -436,12 +453,23 @@ static void client_library(void **state)
     assert_int_equal(n, 1);
     parsec_key_info_free(keys, n);
 
+#ifdef PARSEC_TOOL
+    /* parsec-tool takes the same way. */
+    setenv(PARSEC_ENDPOINT_ENV, endpoint, 1);
+    assert_int_equal(tool_run(NULL), 0);
+#endif
     wapi_mode("garbage"); /* the service cannot validate: the token is refused */
     assert_int_equal(parsec_list_keys(c, &keys, &n), PARSEC_ERROR_AUTHENTICATION_ERROR);
     wapi_mode("normal");
     wapi_stop(); /* no token can be fetched */
     assert_int_equal(parsec_list_keys(c, &keys, &n), PARSEC_ERROR_SPIFFE);
     parsec_client_free(c);
+#ifdef PARSEC_TOOL
+    char expect[500];
+    snprintf(expect, sizeof(expect), "SPIFFE_ENDPOINT_SOCKET=%s", spiffe_sock);
+    assert_int_not_equal(tool_run(expect), 0);
+    unsetenv(PARSEC_ENDPOINT_ENV);
+#endif
     unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
