@@ -15,8 +15,6 @@
 #include "wire/opcode.h"
 #include "wire/status.h"
 
-static const char *const MOD = "parsec::auth";
-
 struct psc_auth {
     const struct cfg_authenticator *cfg;
     /* JwtSvid: how many more workers may wait on the Workload API now. At most half the pool
@@ -111,6 +109,8 @@ static int auth_unix_peer(const uint8_t *auth, size_t len, const struct peer_cre
 }
 
 #ifdef PARSEC_JWT_SVID
+static const char *const MOD = "parsec::auth";
+
 /* The token, validated by the Workload API with the Parsec audience; the application is the
  * SPIFFE ID it names. Every failure is 11 to the client and one line in the log. */
 static int auth_jwt_svid(struct psc_auth *a, const uint8_t *auth, size_t len, char **name)
