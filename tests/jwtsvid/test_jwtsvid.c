@@ -1,7 +1,8 @@
 /* The JwtSvid authenticator end to end: the daemon validates tokens through a SPIFFE Workload
  * API (workload_api.py, on a Unix socket in the daemon's folder) that signs its own tokens and
  * checks them as an agent does, or misbehaves when told to. Covers the original's multitenancy
- * scenario under JwtSvid and under Direct, UnixPeerCredentials and JwtSvid configured at once,
+ * scenario under JwtSvid, under UnixPeerCredentials (root and nobody), and under Direct,
+ * UnixPeerCredentials and JwtSvid configured at once, libparsec and parsec-tool with JWT-SVID,
  * refused tokens, and a Workload API that is down, slow or hostile: every such request gets 11
  * and the service keeps serving. */
 #define _GNU_SOURCE
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -397,6 +399,96 @@ static void three_authenticators(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
+/* ---- UnixPeerCredentials with two users: root and nobody ------------------------------- */
+
+#define NOBODY 65534u
+
+enum nobody_op { NB_GENERATE, NB_EXPORT, NB_DESTROY, NB_LIST_CLIENTS, NB_DELETE_CLIENT, NB_KEYS };
+
+/* Runs one operation as uid/gid 65534 in a child process, authenticated by peer credentials;
+ * returns its status (for NB_KEYS: the number of keys, or -1). */
+static int as_nobody(enum nobody_op op, const char *name)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        int rc = -1;
+        if (setgid(NOBODY) == 0 && setuid(NOBODY) == 0) {
+            uint8_t le[4] = {(uint8_t)NOBODY, (uint8_t)(NOBODY >> 8), 0, 0};
+            struct caller c = {.sock = D.sock,
+                               .auth_type = PSC_AUTH_UNIX_PEER_CREDENTIALS,
+                               .auth = le,
+                               .auth_len = 4};
+            struct buf out;
+            ListClients__Result *lc;
+            ListKeys__Result *lk;
+            switch (op) {
+            case NB_GENERATE:
+                rc = op_generate(&c, name, ecdsa_attrs());
+                break;
+            case NB_EXPORT:
+                rc = op_export_public(&c, name, &out);
+                break;
+            case NB_DESTROY:
+                rc = op_destroy(&c, name);
+                break;
+            case NB_LIST_CLIENTS:
+                rc = op_list_clients(&c, &lc);
+                break;
+            case NB_DELETE_CLIENT:
+                rc = op_delete_client(&c, name);
+                break;
+            case NB_KEYS:
+                rc = op_list_keys(&c, &lk) == 0 ? (int)lk->n_keys : -1;
+                break;
+            }
+        }
+        (void)!write(p[1], &rc, sizeof(rc));
+        _exit(0);
+    }
+    close(p[1]);
+    int rc = -2;
+    assert_int_equal(read(p[0], &rc, sizeof(rc)), (ssize_t)sizeof(rc));
+    close(p[0]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* The multitenancy scenario under UnixPeerCredentials: root (the administrator) and nobody. */
+static void unix_peer_two_users(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    daemon_prepare(&D, HEAD "[authenticator]\nauth_type = \"UnixPeerCredentials\"\n"
+                            "admins = [ { name = \"0\" } ]\n" TAIL);
+    assert_int_equal(chmod(D.dir, 0711), 0); /* nobody reaches the socket, nothing else */
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    uint8_t le0[4] = {0, 0, 0, 0};
+    struct caller root = {
+        .sock = D.sock, .auth_type = PSC_AUTH_UNIX_PEER_CREDENTIALS, .auth = le0, .auth_len = 4};
+
+    assert_int_equal(op_generate(&root, "shared", ecdsa_attrs()), 0);
+    assert_int_equal(op_generate(&root, "a-only", ecdsa_attrs()), 0);
+    assert_int_equal(as_nobody(NB_GENERATE, "shared"), 0);
+    assert_int_equal(as_nobody(NB_EXPORT, "a-only"), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(as_nobody(NB_DESTROY, "a-only"), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(as_nobody(NB_KEYS, NULL), 1);
+    assert_int_equal(n_keys(&root), 2);
+    assert_int_equal(as_nobody(NB_LIST_CLIENTS, NULL), PSC_ADMIN_OPERATION);
+    assert_int_equal(as_nobody(NB_DELETE_CLIENT, "0"), PSC_ADMIN_OPERATION);
+    assert_true(listed_client(&root, "0"));
+    assert_true(listed_client(&root, "65534"));
+    assert_int_equal(op_delete_client(&root, "65534"), 0);
+    assert_int_equal(as_nobody(NB_KEYS, NULL), 0);
+    assert_int_equal(n_keys(&root), 2);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
 #ifdef PARSEC_TOOL
 /* Runs parsec-tool list-keys; its exit status. With want, the output must contain it. */
 static int tool_run(const char *want)
@@ -483,6 +575,7 @@ int main(void)
         cmocka_unit_test_teardown(slow_api_leaves_workers, teardown),
         cmocka_unit_test_teardown(three_authenticators, teardown),
         cmocka_unit_test_teardown(client_library, teardown),
+        cmocka_unit_test_teardown(unix_peer_two_users, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
