@@ -27,13 +27,18 @@
 #define GRPC_PREFIX 5
 /* The longest grpc-message kept for the error text. */
 #define GRPC_MESSAGE_MAX 120
+/* All bytes read from the connection, frames of every kind and padding included: control
+ * frames (PING, SETTINGS, WINDOW_UPDATE, other streams) do not count against
+ * SPIFFE_MAX_REPLY, and a server sending them without end must not keep the call going. */
+#define MAX_RECEIVED (4u * SPIFFE_MAX_REPLY)
 
 struct call {
     int fd;
     uint8_t *req; /* gRPC-framed request; may hold a token: wiped */
     size_t req_len, req_off;
     uint8_t *resp;
-    size_t resp_len, header_bytes;
+    size_t resp_len, header_bytes, received;
+    uint64_t deadline; /* CLOCK_MONOTONIC ms */
     int32_t stream_id;
     int http_status, grpc_status; /* -1 until seen */
     char grpc_message[GRPC_MESSAGE_MAX + 1];
@@ -86,12 +91,22 @@ static ssize_t recv_cb(nghttp2_session *s, uint8_t *buf, size_t len, int flags, 
     (void)s;
     (void)flags;
     struct call *c = u;
+    /* nghttp2 reads until the socket is empty: a fast sender is cut off here. */
+    if (now_ms() >= c->deadline)
+        return NGHTTP2_ERR_WOULDBLOCK;
     ssize_t n = recv(c->fd, buf, len, 0);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
                    ? NGHTTP2_ERR_WOULDBLOCK
                    : NGHTTP2_ERR_CALLBACK_FAILURE;
-    return n == 0 ? NGHTTP2_ERR_EOF : n;
+    if (n == 0)
+        return NGHTTP2_ERR_EOF;
+    c->received += (size_t)n;
+    if (c->received > MAX_RECEIVED) {
+        c->too_big = 1;
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return n;
 }
 
 static int name_is(const uint8_t *name, size_t len, const char *want)
@@ -149,8 +164,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t stream_id, const u
     struct call *c = u;
     if (stream_id != c->stream_id || len == 0)
         return 0;
-    if (len > SPIFFE_MAX_REPLY - c->resp_len - c->header_bytes ||
-        c->resp_len + c->header_bytes > SPIFFE_MAX_REPLY) {
+    if (c->resp_len + c->header_bytes > SPIFFE_MAX_REPLY ||
+        len > SPIFFE_MAX_REPLY - c->resp_len - c->header_bytes) {
         c->too_big = 1;
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
@@ -216,9 +231,9 @@ static int connect_unix(const char *path, char *err, size_t err_len)
     }
 
 /* Drives the HTTP/2 session until the stream closes or the deadline passes. */
-static int run(nghttp2_session *s, struct call *c, uint64_t deadline, int timeout_ms, char *err,
-               size_t err_len)
+static int run(nghttp2_session *s, struct call *c, int timeout_ms, char *err, size_t err_len)
 {
+    uint64_t deadline = c->deadline;
     while (!c->closed) {
         int rv = nghttp2_session_send(s);
         if (rv != 0) {
@@ -245,7 +260,7 @@ static int run(nghttp2_session *s, struct call *c, uint64_t deadline, int timeou
             if (rv != 0) {
                 if (c->too_big)
                     snprintf(err, err_len, "Workload API reply larger than %u bytes",
-                             SPIFFE_MAX_REPLY);
+                             c->received > MAX_RECEIVED ? MAX_RECEIVED : SPIFFE_MAX_REPLY);
                 else if (rv == NGHTTP2_ERR_EOF)
                     snprintf(err, err_len, "Workload API closed the connection");
                 else
@@ -307,7 +322,7 @@ static int unary(const char *endpoint, const char *method, const ProtobufCMessag
     nghttp2_session *s = NULL;
     int rc = -1;
     *out = NULL;
-    uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
+    c.deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
     const char *path = endpoint_path(endpoint);
     if (!path) {
         snprintf(err, err_len, "Workload API endpoint \"%.200s\" is not a unix: socket path",
@@ -357,7 +372,7 @@ static int unary(const char *endpoint, const char *method, const ProtobufCMessag
         goto oom;
     const uint8_t *msg;
     size_t len;
-    if (run(s, &c, deadline, timeout_ms, err, err_len) != 0 ||
+    if (run(s, &c, timeout_ms, err, err_len) != 0 ||
         reply_message(&c, &msg, &len, err, err_len) != 0)
         goto out;
     if (!(*out = protobuf_c_message_unpack(desc, NULL, len, msg))) {
