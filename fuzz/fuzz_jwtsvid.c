@@ -90,8 +90,8 @@ static void token_path(const uint8_t *auth, size_t len)
     char *name = (char *)"not touched";
     int rc = auth_authenticate(a, auth, len, NULL, &name);
     FUZZ_CHECK(name == NULL);
-    FUZZ_CHECK(rc == (utf8_wellformed(auth, len) ? PSC_AUTHENTICATION_ERROR
-                                                 : PSC_INVALID_ENCODING));
+    FUZZ_CHECK(rc ==
+               (utf8_wellformed(auth, len) ? PSC_AUTHENTICATION_ERROR : PSC_INVALID_ENCODING));
     auth_free(a);
 }
 

@@ -432,8 +432,8 @@ int spiffe_fetch_jwt(const char *endpoint, const char *audience, int timeout_ms,
     *token = NULL;
     rq.n_audience = 1;
     rq.audience = aud;
-    if (unary(endpoint, "/SpiffeWorkloadAPI/FetchJWTSVID", &rq.base,
-              &jwtsvidresponse__descriptor, timeout_ms, &m, err, err_len) != 0)
+    if (unary(endpoint, "/SpiffeWorkloadAPI/FetchJWTSVID", &rq.base, &jwtsvidresponse__descriptor,
+              timeout_ms, &m, err, err_len) != 0)
         return -1;
     JWTSVIDResponse *r = (JWTSVIDResponse *)m;
     int rc = -1;

@@ -112,8 +112,8 @@ static int parse_listener(const struct cfg_ctx *c, const struct toml_value *t,
 }
 
 /* admins = [ { name = "..." }, ... ], also written [[authenticator.admins]]. */
-static int parse_admins(const struct cfg_ctx *c, const struct toml_value *t,
-                        const char *section, struct cfg_authenticator *a)
+static int parse_admins(const struct cfg_ctx *c, const struct toml_value *t, const char *section,
+                        struct cfg_authenticator *a)
 {
     static const char *const keys[] = {"name", NULL};
     char where[64];
@@ -209,16 +209,17 @@ static int parse_extra_auths(const struct cfg_ctx *c, const struct toml_value *r
 
 static int parse_root(const struct cfg_ctx *c, const struct toml_value *root, struct config *cfg)
 {
-    static const char *const keys[] = {"core_settings", "listener",  "authenticator",
-                                       "key_manager",   "provider",  "extra_authenticator",
-                                       NULL};
+    static const char *const keys[] = {
+        "core_settings",       "listener", "authenticator", "key_manager", "provider",
+        "extra_authenticator", NULL};
     const struct toml_value *t;
     /* In file order, so that the first error reported is the first one a reader meets. */
     if (section(c, root, "core_settings", &t) < 0 || parse_core(c, t, &cfg->core) < 0 ||
         section(c, root, "listener", &t) < 0 || parse_listener(c, t, &cfg->listener) < 0 ||
         section(c, root, "authenticator", &t) < 0 ||
         parse_auth(c, t, "authenticator", &cfg->authenticator) < 0 ||
-        parse_extra_auths(c, root, cfg) < 0 || cfg_parse_kims(c, root, cfg) < 0 || cfg_parse_providers(c, root, cfg) < 0)
+        parse_extra_auths(c, root, cfg) < 0 || cfg_parse_kims(c, root, cfg) < 0 ||
+        cfg_parse_providers(c, root, cfg) < 0)
         return -1;
     cfg_check_keys(c, root, NULL, keys, NULL, NULL, NULL);
     return 0;

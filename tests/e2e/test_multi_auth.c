@@ -21,13 +21,13 @@ static int teardown(void **state)
 }
 
 #define HEAD                                                                                       \
-    "[core_settings]\nallow_root = true\nthread_pool_size = 2\nlog_level = \"info\"\n"          \
-    "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 500\n"                            \
+    "[core_settings]\nallow_root = true\nthread_pool_size = 2\nlog_level = \"info\"\n"             \
+    "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 500\n"                                \
     "socket_path = \"@DIR@/parsec.sock\"\n"
 #define SQLITE_TAIL                                                                                \
-    "[[key_manager]]\nname = \"m\"\nmanager_type = \"SQLite\"\n"                               \
-    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"                                        \
-    "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"m\"\n"                 \
+    "[[key_manager]]\nname = \"m\"\nmanager_type = \"SQLite\"\n"                                   \
+    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"                                            \
+    "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"m\"\n"                     \
     "key_store_path = \"@DIR@/keys\"\n"
 
 static Attrs *ecdsa_attrs(void)
@@ -88,7 +88,8 @@ static void direct_and_peer(void **state)
                           .auth = le,
                           .auth_len = 4};
     struct caller direct = {.sock = D.sock, .app = uid}, admin = {.sock = D.sock, .app = "admin"};
-    struct caller jwt = {.sock = D.sock, .auth_type = PSC_AUTH_JWT_SVID, .auth = "x", .auth_len = 1};
+    struct caller jwt = {
+        .sock = D.sock, .auth_type = PSC_AUTH_JWT_SVID, .auth = "x", .auth_len = 1};
 
     /* Not configured: 13, as with one authenticator. */
     ListKeys__Result *lk;

@@ -89,8 +89,8 @@ static void wapi_mode(const char *mode)
 static const char *mint(const char *id, const char *aud, int lifetime_s)
 {
     char cmd[1200];
-    snprintf(cmd, sizeof(cmd), "'%s' '%s' mint '%s/wapi.key' '%s' '%s' %d", PYTHON3,
-             WORKLOAD_API, D.dir, id, aud, lifetime_s);
+    snprintf(cmd, sizeof(cmd), "'%s' '%s' mint '%s/wapi.key' '%s' '%s' %d", PYTHON3, WORKLOAD_API,
+             D.dir, id, aud, lifetime_s);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char *tok = e2e_alloc(4096);
@@ -115,17 +115,17 @@ static struct caller spiffe(const char *who)
 }
 
 #define HEAD                                                                                       \
-    "[core_settings]\nallow_root = true\nthread_pool_size = 2\nlog_level = \"info\"\n"          \
-    "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 500\n"                            \
+    "[core_settings]\nallow_root = true\nthread_pool_size = 2\nlog_level = \"info\"\n"             \
+    "[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 500\n"                                \
     "socket_path = \"@DIR@/parsec.sock\"\n"
 #define JWT_TABLE_T(ms)                                                                            \
-    "auth_type = \"JwtSvid\"\nworkload_endpoint = \"unix://@DIR@/wapi.sock\"\n"                \
+    "auth_type = \"JwtSvid\"\nworkload_endpoint = \"unix://@DIR@/wapi.sock\"\n"                    \
     "workload_timeout = " ms "\nadmins = [ { name = \"spiffe://example.org/admin\" } ]\n"
 #define JWT_TABLE JWT_TABLE_T("500")
 #define TAIL                                                                                       \
-    "[[key_manager]]\nname = \"m\"\nmanager_type = \"SQLite\"\n"                               \
-    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"                                        \
-    "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"m\"\n"                 \
+    "[[key_manager]]\nname = \"m\"\nmanager_type = \"SQLite\"\n"                                   \
+    "sqlite_db_path = \"@DIR@/kim/mappings.sqlite3\"\n"                                            \
+    "[[provider]]\nprovider_type = \"MbedCrypto\"\nkey_info_manager = \"m\"\n"                     \
     "key_store_path = \"@DIR@/keys\"\n"
 
 static const char CONFIG_JWT[] = HEAD "[authenticator]\n" JWT_TABLE TAIL;
@@ -230,7 +230,9 @@ static void refused_tokens(void **state)
     c = jwt_caller(forged);
     assert_int_equal(op_list_keys(&c, &lk), PSC_AUTHENTICATION_ERROR);
     static const uint8_t not_utf8[] = {'e', 'y', 0xff, 0xfe, '.', 'x'};
-    c = (struct caller){.sock = D.sock, .auth_type = PSC_AUTH_JWT_SVID, .auth = not_utf8,
+    c = (struct caller){.sock = D.sock,
+                        .auth_type = PSC_AUTH_JWT_SVID,
+                        .auth = not_utf8,
                         .auth_len = sizeof(not_utf8)};
     assert_int_equal(op_list_keys(&c, &lk), PSC_INVALID_ENCODING);
     c.auth = "ey\0x";
@@ -299,9 +301,8 @@ static int wapi_calls(void)
 static int send_jwt(const struct caller *c)
 {
     size_t len;
-    uint8_t *req =
-        e2e_build(e2e_header(0, PSC_OP_LIST_KEYS, PSC_AUTH_JWT_SVID), NULL, c->auth, c->auth_len,
-                  &len);
+    uint8_t *req = e2e_build(e2e_header(0, PSC_OP_LIST_KEYS, PSC_AUTH_JWT_SVID), NULL, c->auth,
+                             c->auth_len, &len);
     int fd = e2e_connect(D.sock);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, req, len), (ssize_t)len);
@@ -316,8 +317,8 @@ static void slow_api_leaves_workers(void **state)
 {
     (void)state;
     /* 9 s: long enough for the steps below under valgrind, shorter than the slow mode. */
-    daemon_prepare(&D, HEAD "[authenticator]\n" JWT_TABLE_T("9000")
-                            "[[extra_authenticator]]\nauth_type = \"Direct\"\n" TAIL);
+    daemon_prepare(&D, HEAD "[authenticator]\n" JWT_TABLE_T(
+                           "9000") "[[extra_authenticator]]\nauth_type = \"Direct\"\n" TAIL);
     wapi_start();
     assert_int_equal(daemon_launch(&D, NULL), 0);
     struct caller alice = spiffe("alice");

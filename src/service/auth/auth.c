@@ -33,8 +33,8 @@ static int supported(uint8_t type)
     return type == PSC_AUTH_DIRECT || type == PSC_AUTH_UNIX_PEER_CREDENTIALS;
 }
 
-int auth_new(const struct cfg_authenticator *cfg, size_t workers, struct psc_auth **out,
-             char *err, size_t err_len)
+int auth_new(const struct cfg_authenticator *cfg, size_t workers, struct psc_auth **out, char *err,
+             size_t err_len)
 {
     *out = NULL;
     if (!supported(cfg->type)) {

@@ -22,8 +22,8 @@ struct psc_auth;
 /* Builds the authenticator a configuration entry describes (cfg must outlive it). workers is
  * the size of the worker pool, which bounds how many may wait on an outside service at once.
  * On failure (e.g. not compiled into this build) returns -1 with a message in err. */
-int auth_new(const struct cfg_authenticator *cfg, size_t workers, struct psc_auth **out,
-             char *err, size_t err_len);
+int auth_new(const struct cfg_authenticator *cfg, size_t workers, struct psc_auth **out, char *err,
+             size_t err_len);
 void auth_free(struct psc_auth *a);
 
 uint8_t auth_type(const struct psc_auth *a);
