@@ -58,6 +58,12 @@ static void *serve(void *arg)
     return NULL;
 }
 
+static void cleanup(void)
+{
+    unlink(g_sock);
+    rmdir(g_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -73,6 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (g_listen < 0 || bind(g_listen, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
         listen(g_listen, 4) != 0)
         abort();
+    atexit(cleanup);
     return 0;
 }
 
