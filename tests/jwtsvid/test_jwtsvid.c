@@ -64,7 +64,11 @@ static void wapi_start(void)
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
     /* Python and gRPC take a while to start, more so under valgrind: poll, bounded. */
     for (int i = 0; i < 1200; i++) {
-        assert_int_equal(waitpid(WAPI, NULL, WNOHANG), 0);
+        if (waitpid(WAPI, NULL, WNOHANG) != 0) {
+            WAPI = -1;
+            fail_msg("the test Workload API exited (its error is above): are python3-grpcio, "
+                     "python3-jwt and python3-cryptography installed (scripts/install-deps.sh)?");
+        }
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
         int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
         close(fd);
