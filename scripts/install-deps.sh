@@ -22,3 +22,10 @@ apt-get install -y -q --no-install-recommends \
     libp11-kit-dev softhsm2 opensc libengine-pkcs11-openssl openssh-client openssh-server gnutls-bin \
     debhelper dpkg-dev fakeroot devscripts lintian adduser systemd systemd-container man-db util-linux \
     libtss2-dev swtpm swtpm-tools tpm2-tools
+# JWT-SVID (PARSEC_JWT_SVID): nghttp2 carries the SPIFFE Workload API client's gRPC; the tests'
+# Workload API is Python gRPC signing its tokens with PyJWT.
+apt-get install -y -q --no-install-recommends \
+    libnghttp2-dev \
+    python3-grpcio \
+    python3-jwt \
+    python3-cryptography

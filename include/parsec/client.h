@@ -52,6 +52,8 @@ extern "C" {
 #define PARSEC_DEFAULT_ENDPOINT "unix:/run/parsec/parsec.sock"
 /* Environment variable naming the service endpoint. */
 #define PARSEC_ENDPOINT_ENV "PARSEC_SERVICE_ENDPOINT"
+/* The SPIFFE Workload API socket JWT-SVID authentication fetches its tokens from. */
+#define PARSEC_SPIFFE_ENDPOINT_ENV "SPIFFE_ENDPOINT_SOCKET"
 /* Default read and write timeout of each request's socket, in milliseconds. */
 #define PARSEC_DEFAULT_TIMEOUT_MS 60000u
 /* Timeout value meaning "use the default" (config struct and parsec_client_set_timeout). */
@@ -161,8 +163,9 @@ struct parsec_client_config {
     /* With PARSEC_CLIENT_SET_PROVIDER: the implicit provider id (0-255, not checked against the
      * service, as in the original). */
     int provider;
-    /* With PARSEC_CLIENT_SET_AUTH: PARSEC_AUTH_NONE, PARSEC_AUTH_DIRECT or
-     * PARSEC_AUTH_UNIX_PEER_CREDENTIALS (others: PARSEC_ERROR_NOT_SUPPORTED). */
+    /* With PARSEC_CLIENT_SET_AUTH: PARSEC_AUTH_NONE, PARSEC_AUTH_DIRECT,
+     * PARSEC_AUTH_UNIX_PEER_CREDENTIALS or PARSEC_AUTH_JWT_SVID (others, and JWT-SVID in a
+     * build without it: PARSEC_ERROR_NOT_SUPPORTED). */
     int auth_type;
 };
 
@@ -180,9 +183,13 @@ struct parsec_client_config {
  *     providers in priority order and Core last). Empty list -> PARSEC_ERROR_NO_PROVIDER.
  *  3. Unless PARSEC_CLIENT_NAKED or PARSEC_CLIENT_SET_AUTH: ListAuthenticators (to Core, no
  *     authentication); the first supported entry in the service's order wins: Direct (needs
- *     cfg->app_name, else PARSEC_ERROR_MISSING_PARAM at once) or Unix peer credentials (the
- *     real uid, getuid(), as 4 little-endian bytes). JWT and JWT-SVID are skipped. Nothing
- *     supported -> PARSEC_ERROR_NO_AUTHENTICATOR.
+ *     cfg->app_name, else PARSEC_ERROR_MISSING_PARAM at once), Unix peer credentials (the
+ *     real uid, getuid(), as 4 little-endian bytes) or JWT-SVID (a token for audience
+ *     "parsec" fetched from the SPIFFE Workload API at $SPIFFE_ENDPOINT_SOCKET for every
+ *     request; passed over when the variable is unset or not a unix: path, or in a build
+ *     without JWT-SVID). JWT is skipped. Nothing supported -> PARSEC_ERROR_NO_AUTHENTICATOR,
+ *     or PARSEC_ERROR_SPIFFE_SOCKET if JWT-SVID was listed and passed over for the socket. A request whose token cannot be fetched fails with
+ *     PARSEC_ERROR_SPIFFE, one the service refuses with PARSEC_ERROR_AUTHENTICATION_ERROR.
  * cfg may be NULL (all defaults). On success *client must be freed with parsec_client_free;
  * on failure *client is NULL. Errors: those above, PARSEC_ERROR_INVALID_ARGUMENT (bad provider
  * / auth_type value, app name too long or empty), plus the transport errors and any status
@@ -208,6 +215,9 @@ PARSEC_API int parsec_client_provider(const struct parsec_client *client);
 /* Authentication for the following requests. An explicit application name selects Direct. */
 PARSEC_API int parsec_client_set_auth_direct(struct parsec_client *client, const char *app_name);
 PARSEC_API int parsec_client_set_auth_unix_peer(struct parsec_client *client);
+/* JWT-SVID: PARSEC_ERROR_SPIFFE_SOCKET if $SPIFFE_ENDPOINT_SOCKET is unset or not a unix:
+ * path, PARSEC_ERROR_NOT_SUPPORTED in a build without JWT-SVID. */
+PARSEC_API int parsec_client_set_auth_jwt_svid(struct parsec_client *client);
 PARSEC_API int parsec_client_set_auth_none(struct parsec_client *client);
 /* Current authentication type (enum parsec_auth_type). */
 PARSEC_API int parsec_client_auth_type(const struct parsec_client *client);

@@ -130,6 +130,10 @@ enum parsec_error {
     PARSEC_ERROR_NO_MEMORY = PARSEC_ERROR_LOCAL_BASE + 13,
     /* A client-side feature this library does not implement (e.g. JWT-SVID authentication). */
     PARSEC_ERROR_NOT_SUPPORTED = PARSEC_ERROR_LOCAL_BASE + 14,
+    /* JWT-SVID authentication: SPIFFE_ENDPOINT_SOCKET is unset or not a unix: socket path. */
+    PARSEC_ERROR_SPIFFE_SOCKET = PARSEC_ERROR_LOCAL_BASE + 15,
+    /* JWT-SVID authentication: the SPIFFE Workload API gave no JWT-SVID (down, slow, refused). */
+    PARSEC_ERROR_SPIFFE = PARSEC_ERROR_LOCAL_BASE + 16,
 };
 
 /* Text of an error code. For service statuses and the PARSEC_ERROR_CLIENT_BASE range it is the

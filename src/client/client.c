@@ -43,8 +43,14 @@ static int check_config(const struct parsec_client_config *cfg)
             if (!cfg->app_name)
                 return PARSEC_ERROR_MISSING_PARAM;
             break;
+        case PARSEC_AUTH_JWT_SVID: {
+            const char *e;
+            int rc = cl_spiffe_endpoint(&e);
+            if (rc != 0)
+                return rc;
+            break;
+        }
         case PARSEC_AUTH_JWT:
-        case PARSEC_AUTH_JWT_SVID:
             return PARSEC_ERROR_NOT_SUPPORTED;
         default:
             return PARSEC_ERROR_INVALID_ARGUMENT;
@@ -88,7 +94,9 @@ static int bootstrap_provider(struct parsec_client *c)
 }
 
 /* The first authenticator the client supports, in the service's order. Direct without an
- * application name is an error at once, as in the original, not a reason to look further. */
+ * application name is an error at once, as in the original, not a reason to look further.
+ * JWT-SVID without a Workload API socket is passed over (this process is no SPIFFE workload),
+ * and named in the error if nothing else fits. */
 static int bootstrap_auth(struct parsec_client *c)
 {
     struct parsec_authenticator_info *a = NULL;
@@ -102,8 +110,17 @@ static int bootstrap_auth(struct parsec_client *c)
             rc = c->app_name ? 0 : PARSEC_ERROR_MISSING_PARAM;
         } else if (a[i].id == PARSEC_AUTH_UNIX_PEER_CREDENTIALS) {
             rc = 0;
+        } else if (a[i].id == PARSEC_AUTH_JWT_SVID) {
+            const char *e;
+            int r = cl_spiffe_endpoint(&e);
+            if (r != 0) {
+                if (r == PARSEC_ERROR_SPIFFE_SOCKET)
+                    rc = r;
+                continue;
+            }
+            rc = 0;
         } else {
-            continue; /* None, JWT, JWT-SVID: not supported by this library */
+            continue; /* None, JWT: not supported by this library */
         }
         if (rc == 0)
             c->auth_type = a[i].id;
@@ -231,6 +248,13 @@ int parsec_client_set_auth_direct(struct parsec_client *c, const char *app_name)
 int parsec_client_set_auth_unix_peer(struct parsec_client *c)
 {
     return set_auth(c, PARSEC_AUTH_UNIX_PEER_CREDENTIALS, NULL);
+}
+
+int parsec_client_set_auth_jwt_svid(struct parsec_client *c)
+{
+    const char *e;
+    int rc = cl_spiffe_endpoint(&e);
+    return rc != 0 ? rc : set_auth(c, PARSEC_AUTH_JWT_SVID, NULL);
 }
 
 int parsec_client_set_auth_none(struct parsec_client *c)

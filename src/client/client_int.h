@@ -48,6 +48,11 @@ void cl_settings_clear(struct cl_settings *s);
 
 /* Builds the auth field for auth_type (Direct: app name; Unix peer: getuid() LE). */
 int cl_auth_bytes(int auth_type, const char *app_name, uint8_t **auth, size_t *auth_len);
+/* How long fetching a JWT-SVID from the Workload API may take, connection included. */
+#define CL_SPIFFE_TIMEOUT_MS 10000
+/* The Workload API endpoint of $SPIFFE_ENDPOINT_SOCKET: 0, PARSEC_ERROR_SPIFFE_SOCKET when it
+ * is unset or no unix: socket path, PARSEC_ERROR_NOT_SUPPORTED in a build without JWT-SVID. */
+int cl_spiffe_endpoint(const char **endpoint);
 
 /* One request and its reply. op may be NULL (empty body). On success *result holds the
  * unpacked reply (free it with cl_result_free), or NULL if result_desc is NULL. */

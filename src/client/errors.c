@@ -85,6 +85,9 @@ static const struct err_text locals[] = {
     {PARSEC_ERROR_INVALID_ARGUMENT, "InvalidArgument", "invalid argument"},
     {PARSEC_ERROR_NO_MEMORY, "NoMemory", "out of memory"},
     {PARSEC_ERROR_NOT_SUPPORTED, "NotSupported", "not supported by this client library"},
+    {PARSEC_ERROR_SPIFFE_SOCKET, "SpiffeSocket",
+     "SPIFFE_ENDPOINT_SOCKET does not name the SPIFFE Workload API socket (unix:///path)"},
+    {PARSEC_ERROR_SPIFFE, "Spiffe", "the SPIFFE Workload API gave no JWT-SVID"},
 };
 
 static const struct err_text *find(const struct err_text *t, size_t n, int err)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,9 @@
 /* The longest path a Unix socket address can hold (sun_path without its NUL). */
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define EMBEDDED_TIMEOUT_MS 200
+/* How long a JWT-SVID validation may wait for the Workload API by default, and at most. */
+#define DEFAULT_WORKLOAD_TIMEOUT_MS 1000
+#define MAX_WORKLOAD_TIMEOUT_MS 60000
 
 static size_t online_cpus(void)
 {
@@ -126,10 +130,12 @@ static int parse_listener(const struct cfg_ctx *c, const struct toml_value *t,
 }
 
 /* admins = [ { name = "..." }, ... ], also written [[authenticator.admins]]. */
-static int parse_admins(const struct cfg_ctx *c, const struct toml_value *t,
+static int parse_admins(const struct cfg_ctx *c, const struct toml_value *t, const char *section,
                         struct cfg_authenticator *a)
 {
     static const char *const keys[] = {"name", NULL};
+    char where[64];
+    snprintf(where, sizeof(where), "%s.admins", section);
     const struct toml_value *arr;
     if (cfg_array_of_tables(c, t, "admins", &arr) < 0)
         return -1;
@@ -140,20 +146,23 @@ static int parse_admins(const struct cfg_ctx *c, const struct toml_value *t,
         return cfg_fail(c, toml_line(arr), "out of memory");
     for (size_t i = 0; i < n; i++) {
         const struct toml_value *e = toml_array_at(arr, i);
-        if (cfg_need_str(c, e, "name", "authenticator.admins", &a->admins[a->n_admins]) < 0)
+        if (cfg_need_str(c, e, "name", where, &a->admins[a->n_admins]) < 0)
             return -1;
         a->n_admins++;
-        cfg_check_keys(c, e, "authenticator.admins", keys, NULL, NULL, NULL);
+        cfg_check_keys(c, e, where, keys, NULL, NULL, NULL);
     }
     return 0;
 }
 
-static int parse_auth(const struct cfg_ctx *c, const struct toml_value *t,
+/* One authenticator: [authenticator] or an entry of [[extra_authenticator]] (section names
+ * which, for messages). */
+static int parse_auth(const struct cfg_ctx *c, const struct toml_value *t, const char *section,
                       struct cfg_authenticator *a)
 {
     static const char *const common[] = {"auth_type", "admins", NULL};
-    static const char *const jwt[] = {"workload_endpoint", NULL};
-    if (cfg_need_str(c, t, "auth_type", "authenticator", &a->auth_type) < 0)
+    static const char *const jwt[] = {"workload_endpoint", "workload_timeout", NULL};
+    a->workload_timeout = DEFAULT_WORKLOAD_TIMEOUT_MS;
+    if (cfg_need_str(c, t, "auth_type", section, &a->auth_type) < 0)
         return -1;
     if (strcmp(a->auth_type, "Direct") == 0)
         a->type = PSC_AUTH_DIRECT;
@@ -166,31 +175,69 @@ static int parse_auth(const struct cfg_ctx *c, const struct toml_value *t,
                         "'auth_type' must be one of Direct, UnixPeerCredentials, JwtSvid, not "
                         "\"%s\"",
                         a->auth_type);
-    if (a->type == PSC_AUTH_JWT_SVID &&
-        cfg_need_str(c, t, "workload_endpoint", "authenticator", &a->workload_endpoint) < 0)
-        return -1;
-    if (parse_admins(c, t, a) < 0)
+    if (a->type == PSC_AUTH_JWT_SVID) {
+        int64_t ms;
+        int r = cfg_get_int(c, t, "workload_timeout", 1, MAX_WORKLOAD_TIMEOUT_MS, &ms);
+        if (r < 0 || cfg_need_str(c, t, "workload_endpoint", section, &a->workload_endpoint) < 0)
+            return -1;
+        if (r > 0)
+            a->workload_timeout = (uint64_t)ms;
+    }
+    if (parse_admins(c, t, section, a) < 0)
         return -1;
     if (a->type == PSC_AUTH_JWT_SVID)
-        cfg_check_keys(c, t, "authenticator", common, jwt, NULL, NULL);
+        cfg_check_keys(c, t, section, common, jwt, NULL, NULL);
     else if (a->type == PSC_AUTH_DIRECT)
-        cfg_check_keys(c, t, "authenticator", common, NULL, jwt, "the Direct authenticator");
+        cfg_check_keys(c, t, section, common, NULL, jwt, "the Direct authenticator");
     else
-        cfg_check_keys(c, t, "authenticator", common, NULL, jwt,
-                       "the UnixPeerCredentials authenticator");
+        cfg_check_keys(c, t, section, common, NULL, jwt, "the UnixPeerCredentials authenticator");
+    return 0;
+}
+
+/* [[extra_authenticator]]: authenticators active beside [authenticator], in file order. A
+ * table name of our own, so that the original service (whose configuration reader ignores
+ * unknown top-level tables) still reads such a file, with [authenticator] alone. */
+static int parse_extra_auths(const struct cfg_ctx *c, const struct toml_value *root,
+                             struct config *cfg)
+{
+    const struct toml_value *arr;
+    if (cfg_array_of_tables(c, root, "extra_authenticator", &arr) < 0)
+        return -1;
+    size_t n = toml_array_len(arr);
+    if (n == 0)
+        return 0;
+    if (!(cfg->extra_auths = calloc(n, sizeof(*cfg->extra_auths))))
+        return cfg_fail(c, toml_line(arr), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const struct toml_value *e = toml_array_at(arr, i);
+        struct cfg_authenticator *a = &cfg->extra_auths[i];
+        cfg->n_extra_auths++;
+        if (parse_auth(c, e, "extra_authenticator", a) < 0)
+            return -1;
+        /* The header's auth type chooses the authenticator: one of each type at most. */
+        int dup = a->type == cfg->authenticator.type;
+        for (size_t j = 0; j < i; j++)
+            dup |= a->type == cfg->extra_auths[j].type;
+        if (dup)
+            return cfg_fail(c, toml_get_line(e, "auth_type"),
+                            "authenticator \"%s\" is configured twice", a->auth_type);
+    }
     return 0;
 }
 
 static int parse_root(const struct cfg_ctx *c, const struct toml_value *root, struct config *cfg)
 {
-    static const char *const keys[] = {"core_settings", "listener", "authenticator",
-                                       "key_manager",   "provider", NULL};
+    static const char *const keys[] = {
+        "core_settings",       "listener", "authenticator", "key_manager", "provider",
+        "extra_authenticator", NULL};
     const struct toml_value *t;
     /* In file order, so that the first error reported is the first one a reader meets. */
     if (section(c, root, "core_settings", &t) < 0 || parse_core(c, t, &cfg->core) < 0 ||
         section(c, root, "listener", &t) < 0 || parse_listener(c, t, &cfg->listener) < 0 ||
-        section(c, root, "authenticator", &t) < 0 || parse_auth(c, t, &cfg->authenticator) < 0 ||
-        cfg_parse_kims(c, root, cfg) < 0 || cfg_parse_providers(c, root, cfg) < 0)
+        section(c, root, "authenticator", &t) < 0 ||
+        parse_auth(c, t, "authenticator", &cfg->authenticator) < 0 ||
+        parse_extra_auths(c, root, cfg) < 0 || cfg_parse_kims(c, root, cfg) < 0 ||
+        cfg_parse_providers(c, root, cfg) < 0)
         return -1;
     cfg_check_keys(c, root, NULL, keys, NULL, NULL, NULL);
     return 0;
@@ -308,6 +355,15 @@ static int embedded_provider(const char *state_dir, struct config *cfg)
     return p->provider_type && p->name && p->key_info_manager && p->key_store_path ? 0 : -1;
 }
 
+static void cfg_auth_free(struct cfg_authenticator *a)
+{
+    free(a->auth_type);
+    for (size_t i = 0; i < a->n_admins; i++)
+        free(a->admins[i]);
+    free(a->admins);
+    free(a->workload_endpoint);
+}
+
 int config_embedded(const char *state_dir, struct config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -333,11 +389,10 @@ void config_free(struct config *cfg)
     free(cfg->core.log_level);
     free(cfg->listener.listener_type);
     free(cfg->listener.socket_path);
-    free(cfg->authenticator.auth_type);
-    for (size_t i = 0; i < cfg->authenticator.n_admins; i++)
-        free(cfg->authenticator.admins[i]);
-    free(cfg->authenticator.admins);
-    free(cfg->authenticator.workload_endpoint);
+    cfg_auth_free(&cfg->authenticator);
+    for (size_t i = 0; i < cfg->n_extra_auths; i++)
+        cfg_auth_free(&cfg->extra_auths[i]);
+    free(cfg->extra_auths);
     for (size_t i = 0; i < cfg->n_kims; i++)
         cfg_kim_free(&cfg->kims[i]);
     free(cfg->kims);

@@ -37,6 +37,7 @@ struct cfg_authenticator {
     char **admins;   /* names of [[authenticator.admins]] / admins = [{ name = ".." }] */
     size_t n_admins;
     char *workload_endpoint; /* JwtSvid only (required there) */
+    uint64_t workload_timeout; /* JwtSvid: ms a validation may take, 1000 (an extension) */
 };
 
 enum cfg_kim_type { CFG_KIM_SQLITE, CFG_KIM_ON_DISK };
@@ -82,7 +83,10 @@ struct cfg_provider {
 struct config {
     struct cfg_core core;
     struct cfg_listener listener;
-    struct cfg_authenticator authenticator;
+    struct cfg_authenticator authenticator; /* [authenticator]: always active */
+    /* [[extra_authenticator]]: also active, each of another type (an extension) */
+    struct cfg_authenticator *extra_auths;
+    size_t n_extra_auths;
     struct cfg_kim *kims;
     size_t n_kims;
     struct cfg_provider *providers;

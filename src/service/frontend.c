@@ -38,25 +38,26 @@ static int check_header(const struct psc_header *h)
     return 0;
 }
 
-/* Steps 14-15: the configured authenticator, if the request names one. */
+/* Steps 14-15: the configured authenticator the request names, if it names one. */
 static int authenticate(struct psc_service *s, const struct fe_request *rq, struct psc_app *app,
                         char **name)
 {
-    const struct cfg_authenticator *ac = &s->cfg.authenticator;
     *name = NULL;
     memset(app, 0, sizeof(*app));
     if (rq->h.auth_type == PSC_AUTH_NONE) {
         log_info(MOD, "New request received without authentication");
         return 0;
     }
-    if (rq->h.auth_type != ac->type)
+    /* check_header has bounded auth_type. */
+    struct psc_auth *a = s->auth_by_type[rq->h.auth_type];
+    if (!a)
         return PSC_AUTHENTICATOR_NOT_REGISTERED;
-    int rc = auth_authenticate(ac, rq->auth, rq->h.auth_len, rq->peer, name);
+    int rc = auth_authenticate(a, rq->auth, rq->h.auth_len, rq->peer, name);
     if (rc != 0)
         return rc;
     app->name = *name;
-    app->auth = ac->type;
-    app->is_admin = auth_is_admin(ac, *name);
+    app->auth = rq->h.auth_type;
+    app->is_admin = auth_is_admin(a, *name);
     return 0;
 }
 

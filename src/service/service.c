@@ -70,6 +70,39 @@ static int build_providers(struct psc_service *s, char *err, size_t err_len)
     return 0;
 }
 
+/* [authenticator], then [[extra_authenticator]] in file order (the parser refused a type
+ * configured twice). */
+static int build_auths(struct psc_service *s, char *err, size_t err_len)
+{
+    for (size_t i = 0; i <= s->cfg.n_extra_auths; i++) {
+        const struct cfg_authenticator *c =
+            i == 0 ? &s->cfg.authenticator : &s->cfg.extra_auths[i - 1];
+        struct psc_auth *a;
+        if (c->type > PSC_AUTH_TYPE_MAX || s->auth_by_type[c->type] ||
+            s->n_auths == PSC_AUTH_TYPE_MAX) {
+            snprintf(err, err_len, "authenticator \"%s\" is configured twice", c->auth_type);
+            return -1;
+        }
+        if (auth_new(c, s->cfg.core.thread_pool_size, &a, err, err_len) != 0)
+            return -1;
+        s->auth_by_type[c->type] = s->auths[s->n_auths++] = a;
+        if (c->type == PSC_AUTH_DIRECT)
+            log_warn(MOD, "the Direct authenticator trusts the name each client claims: use it "
+                          "only with mutually trusted clients");
+    }
+    /* The on-disk store does not record who authenticated an application: with two
+     * authenticators, the name "1000" of Direct and uid 1000 would share keys. */
+    for (size_t k = 0; s->n_auths > 1 && k < s->cfg.n_kims; k++)
+        if (s->cfg.kims[k].type == CFG_KIM_ON_DISK) {
+            snprintf(err, err_len,
+                     "key manager \"%s\": the OnDisk key info manager cannot keep the "
+                     "applications of several authenticators apart; use SQLite",
+                     s->cfg.kims[k].name);
+            return -1;
+        }
+    return 0;
+}
+
 int service_build(struct config *cfg, struct psc_service **out, char *err, size_t err_len)
 {
     *out = NULL;
@@ -81,11 +114,8 @@ int service_build(struct config *cfg, struct psc_service **out, char *err, size_
     }
     s->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
-    if (!auth_supported(&s->cfg.authenticator, err, err_len))
+    if (build_auths(s, err, err_len) != 0)
         goto fail;
-    if (s->cfg.authenticator.type == PSC_AUTH_DIRECT)
-        log_warn(MOD, "the Direct authenticator trusts the name each client claims: use it only "
-                      "with mutually trusted clients");
     s->kims = calloc(s->cfg.n_kims ? s->cfg.n_kims : 1, sizeof(*s->kims));
     if (!s->kims) {
         snprintf(err, err_len, "out of memory");
@@ -118,6 +148,8 @@ void service_free(struct psc_service *s)
     for (size_t k = 0; s->kims && k < s->cfg.n_kims; k++)
         kim_close(s->kims[k]);
     free(s->kims);
+    for (size_t i = 0; i < s->n_auths; i++)
+        auth_free(s->auths[i]);
     config_free(&s->cfg);
     free(s);
 }

@@ -10,10 +10,16 @@
 #include "wire/opcode.h"
 
 struct psc_kim;
+struct psc_auth;
 
 struct psc_service {
     struct config cfg;
     struct psc_kim **kims; /* parallel to cfg.kims */
+    /* Active authenticators: by auth type (NULL when not configured), and in configuration
+     * order ([authenticator] first), the order ListAuthenticators reports. */
+    struct psc_auth *auth_by_type[PSC_AUTH_TYPE_MAX + 1];
+    struct psc_auth *auths[PSC_AUTH_TYPE_MAX];
+    size_t n_auths;
     /* Instantiated crypto providers in configuration order (ListProviders order). */
     struct psc_provider **providers;
     size_t n_providers;

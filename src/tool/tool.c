@@ -126,6 +126,12 @@ void tool_client_error(int err, int os_errno, char *display, size_t dcap, char *
         return;
     }
     snprintf(display, dcap, "%s", parsec_strerror(err));
+    if (err == PARSEC_ERROR_SPIFFE || err == PARSEC_ERROR_SPIFFE_SOCKET) {
+        /* Which socket: the variable's value, or that it is unset. */
+        const char *sock = getenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+        snprintf(display, dcap, "%s (%s=%s)", parsec_strerror(err), PARSEC_SPIFFE_ENDPOINT_ENV,
+                 sock ? sock : "unset");
+    }
     if (!name)
         name = "Unknown";
     if (!parsec_error_is_client(err)) {

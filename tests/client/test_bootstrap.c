@@ -232,13 +232,36 @@ static void test_failures(void **state)
     /* No supported authenticator, and an empty list. */
     peer_init(&p);
     reply_providers(&p, (const uint32_t[]){1}, 1, UUID_MBED);
-    reply_auths(&p, (const uint32_t[]){2, 4, 0}, 3);
+    reply_auths(&p, (const uint32_t[]){2, 0}, 2);
     reply_providers(&p, (const uint32_t[]){1}, 1, UUID_MBED);
     reply_auths(&p, NULL, 0);
     peer_run(&p);
     assert_int_equal(new_for(&p, "x", &c), PARSEC_ERROR_NO_AUTHENTICATOR);
     assert_int_equal(new_for(&p, "x", &c), PARSEC_ERROR_NO_AUTHENTICATOR);
     peer_stop(&p);
+
+#ifdef PARSEC_JWT_SVID
+    /* JWT-SVID alone without a Workload API socket: the error names the socket. With one,
+     * JWT-SVID is chosen even before Unix peer credentials. */
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+    peer_init(&p);
+    reply_providers(&p, (const uint32_t[]){1}, 1, UUID_MBED);
+    reply_auths(&p, (const uint32_t[]){2, 4, 0}, 3);
+    reply_providers(&p, (const uint32_t[]){1}, 1, UUID_MBED);
+    reply_auths(&p, (const uint32_t[]){4, 3}, 2);
+    peer_run(&p);
+    assert_int_equal(new_for(&p, "x", &c), PARSEC_ERROR_SPIFFE_SOCKET);
+    setenv(PARSEC_SPIFFE_ENDPOINT_ENV, "unix:///nonexistent/agent.sock", 1);
+    assert_int_equal(new_for(&p, "x", &c), 0);
+    assert_int_equal(parsec_client_auth_type(c), PARSEC_AUTH_JWT_SVID);
+    /* The token comes from the Workload API for each request: here there is none. */
+    uint8_t rnd[4];
+    assert_int_equal(parsec_generate_random(c, rnd, sizeof(rnd)), PARSEC_ERROR_SPIFFE);
+    parsec_client_free(c);
+    c = NULL;
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+    peer_stop(&p);
+#endif
 
     /* Direct before Unix peer and no app name: MissingParam, Unix peer is not tried. */
     peer_init(&p);

@@ -230,8 +230,19 @@ static void test_bad_arguments(void **state)
     assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_INVALID_ARGUMENT);
     cfg = (struct parsec_client_config){.flags = PARSEC_CLIENT_SET_AUTH, .auth_type = 9};
     assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_INVALID_ARGUMENT);
-    cfg.auth_type = PARSEC_AUTH_JWT_SVID;
+    cfg.auth_type = PARSEC_AUTH_JWT;
     assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_NOT_SUPPORTED);
+    cfg.auth_type = PARSEC_AUTH_JWT_SVID;
+#ifdef PARSEC_JWT_SVID
+    /* Chosen explicitly, JWT-SVID needs its Workload API socket. */
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+    assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_SPIFFE_SOCKET);
+    setenv(PARSEC_SPIFFE_ENDPOINT_ENV, "tcp://127.0.0.1:1", 1);
+    assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_SPIFFE_SOCKET);
+    unsetenv(PARSEC_SPIFFE_ENDPOINT_ENV);
+#else
+    assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_NOT_SUPPORTED);
+#endif
     cfg.auth_type = PARSEC_AUTH_DIRECT;
     assert_int_equal(parsec_client_new(&c, &cfg), PARSEC_ERROR_MISSING_PARAM);
     cfg = (struct parsec_client_config){.app_name = ""};

@@ -625,6 +625,69 @@ static void test_errors(void **state)
     }
 }
 
+/* [[extra_authenticator]]: parsed like [authenticator], in file order, one per type. */
+static void test_extra_authenticators(void **state)
+{
+    (void)state;
+    struct config cfg;
+    parse_ok(BASE "admins = [ { name = \"0\" } ]\n"
+                  "[[extra_authenticator]]\n"
+                  "auth_type = \"JwtSvid\"\n"
+                  "workload_endpoint = \"unix:///run/spire/agent.sock\"\n"
+                  "workload_timeout = 250\n"
+                  "admins = [ { name = \"spiffe://example.org/admin\" } ]\n"
+                  "[[extra_authenticator]]\n"
+                  "auth_type = \"Direct\"\n",
+             &cfg);
+    assert_int_equal(cfg.authenticator.type, PSC_AUTH_UNIX_PEER_CREDENTIALS);
+    assert_int_equal(cfg.n_extra_auths, 2);
+    assert_int_equal(cfg.extra_auths[0].type, PSC_AUTH_JWT_SVID);
+    assert_string_equal(cfg.extra_auths[0].workload_endpoint, "unix:///run/spire/agent.sock");
+    assert_int_equal(cfg.extra_auths[0].workload_timeout, 250);
+    assert_int_equal(cfg.extra_auths[0].n_admins, 1);
+    assert_string_equal(cfg.extra_auths[0].admins[0], "spiffe://example.org/admin");
+    assert_int_equal(cfg.extra_auths[1].type, PSC_AUTH_DIRECT);
+    assert_int_equal(cfg.extra_auths[1].n_admins, 0);
+    config_free(&cfg);
+
+    /* One [authenticator]: nothing extra, the JwtSvid default deadline. */
+    parse_ok("[core_settings]\n[listener]\nlistener_type = \"DomainSocket\"\ntimeout = 200\n"
+             "[authenticator]\nauth_type = \"JwtSvid\"\nworkload_endpoint = \"unix:/a\"\n",
+             &cfg);
+    assert_int_equal(cfg.n_extra_auths, 0);
+    assert_null(cfg.extra_auths);
+    assert_int_equal(cfg.authenticator.workload_timeout, 1000);
+    config_free(&cfg);
+
+    static const struct {
+        const char *doc, *want;
+    } bad[] = {
+        {BASE "[[extra_authenticator]]\nauth_type = \"UnixPeerCredentials\"\n",
+         "c.toml:8: authenticator \"UnixPeerCredentials\" is configured twice"},
+        {BASE "[[extra_authenticator]]\nauth_type = \"Direct\"\n"
+              "[[extra_authenticator]]\nauth_type = \"Direct\"\n",
+         "c.toml:10: authenticator \"Direct\" is configured twice"},
+        {BASE "[[extra_authenticator]]\nauth_type = \"JwtSvid\"\n",
+         "c.toml:7: missing required key 'workload_endpoint' in [extra_authenticator]"},
+        {BASE "[[extra_authenticator]]\nauth_type = \"JwtSvid\"\nworkload_endpoint = \"unix:/a\"\n"
+              "workload_timeout = 0\n",
+         "c.toml:10: 'workload_timeout' must be at least 1"},
+        {BASE "[[extra_authenticator]]\nauth_type = \"Jwt\"\n",
+         "c.toml:8: 'auth_type' must be one of Direct, UnixPeerCredentials, JwtSvid, not "
+         "\"Jwt\""},
+        {BASE "[extra_authenticator]\nauth_type = \"Direct\"\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[512] = "";
+        if (parse(bad[i].doc, &cfg, err, sizeof(err), NULL) != -1)
+            fail_msg("case %zu accepted", i);
+        if (bad[i].want && strcmp(err, bad[i].want) != 0)
+            fail_msg("case %zu:\n got: %s\nwant: %s", i, err, bad[i].want);
+        assert_true(is_zeroed(&cfg));
+        config_free(&cfg);
+    }
+}
+
 /* ---- loading files ----------------------------------------------------------------------- */
 
 static void test_load_errors(void **state)
@@ -732,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_manager_replaces),
         cmocka_unit_test(test_unknown_keys_warn_but_load),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_extra_authenticators),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_embedded),
         cmocka_unit_test(test_free_is_safe),

@@ -41,7 +41,10 @@ psa_status_t parsec_psa_status(int err)
     case PARSEC_ERROR_AUTHENTICATOR_NOT_REGISTERED:
     case PARSEC_ERROR_NOT_AUTHENTICATED:
     case PARSEC_ERROR_ADMIN_OPERATION:
+    case PARSEC_ERROR_SPIFFE_SOCKET: /* no identity to authenticate with */
         return PSA_ERROR_NOT_PERMITTED;
+    case PARSEC_ERROR_SPIFFE: /* the Workload API did not answer */
+        return PSA_ERROR_COMMUNICATION_FAILURE;
     case PARSEC_ERROR_CONNECTION_ERROR:
     case PARSEC_ERROR_TIMEOUT:
     case PARSEC_ERROR_CONNECT:

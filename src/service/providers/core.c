@@ -119,16 +119,20 @@ static int op_list_opcodes(struct psc_service *s, const uint8_t *in, size_t in_l
 
 static int op_list_authenticators(struct psc_service *s, uint8_t **body, size_t *len)
 {
-    ListAuthenticators__AuthenticatorInfo info = LIST_AUTHENTICATORS__AUTHENTICATOR_INFO__INIT;
-    ListAuthenticators__AuthenticatorInfo *ptr = &info;
-    info.description = (char *)auth_description(s->cfg.authenticator.type);
-    info.version_maj = 0;
-    info.version_min = 1;
-    info.version_rev = 0;
-    info.id = s->cfg.authenticator.type;
+    ListAuthenticators__AuthenticatorInfo info[PSC_AUTH_TYPE_MAX];
+    ListAuthenticators__AuthenticatorInfo *ptr[PSC_AUTH_TYPE_MAX];
+    for (size_t i = 0; i < s->n_auths; i++) {
+        list_authenticators__authenticator_info__init(&info[i]);
+        info[i].id = auth_type(s->auths[i]);
+        info[i].description = (char *)auth_description(auth_type(s->auths[i]));
+        info[i].version_maj = 0;
+        info[i].version_min = 1;
+        info[i].version_rev = 0;
+        ptr[i] = &info[i];
+    }
     ListAuthenticators__Result r = LIST_AUTHENTICATORS__RESULT__INIT;
-    r.n_authenticators = 1;
-    r.authenticators = &ptr;
+    r.n_authenticators = s->n_auths;
+    r.authenticators = ptr;
     return pack(&r.base, body, len);
 }
 
