@@ -286,6 +286,45 @@ static void test_coherency(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
+/* Client names in the provider's log lines are escaped as every provider escapes them: quotes
+ * cannot close the quotes around a name, on a failed operation (log_error_details) and on the
+ * start-up pass removing a mapping whose objects are gone. */
+static void test_names_escaped_in_log(void **state)
+{
+    (void)state;
+    static const char name[] = "say \"hi\"";
+    static const char escaped[] = "\"say \\\"hi\\\"\"";
+    daemon_prepare(&D, p11_config("log_error_details = true\n", NULL));
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    struct caller c = {.sock = D.sock, .app = "quoting"};
+    assert_int_equal(op_generate(&c, name, ecc_attrs()), 0);
+    /* SHA-384 is not the hash its policy names: refused, and logged. */
+    struct buf sig;
+    assert_int_equal(op_sign_hash(&c, name, sig_alg(SIG_ECDSA, HASH(SHA_384)),
+                                  digest(HASH(SHA_384), buf_str("m")), &sig),
+                     PSC_PSA_NOT_PERMITTED);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+    char want[200];
+    snprintf(want, sizeof(want), "PsaSignHash on key %s", escaped);
+    assert_true(daemon_log_contains(&D, want));
+
+    struct p11_direct d;
+    p11_direct_open(&d, P11_LABEL, P11_PIN);
+    CK_OBJECT_HANDLE h[4];
+    CK_ULONG n = 0;
+    assert_int_equal(d.f->C_FindObjectsInit(d.s, NULL, 0), CKR_OK);
+    assert_int_equal(d.f->C_FindObjects(d.s, h, 4, &n), CKR_OK);
+    assert_int_equal(d.f->C_FindObjectsFinal(d.s), CKR_OK);
+    assert_int_equal(n, 2); /* the key's private and public objects */
+    for (CK_ULONG i = 0; i < n; i++)
+        assert_int_equal(d.f->C_DestroyObject(d.s, h[i]), CKR_OK);
+    p11_direct_close(&d);
+    assert_int_equal(daemon_launch(&D, NULL), 0);
+    snprintf(want, sizeof(want), "key %s of \"quoting\" is not in the back-end", escaped);
+    assert_true(daemon_log_contains(&D, want));
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
 int main(void)
 {
     if (p11_missing()) {
@@ -301,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pin_forms, setup, test_end),
         cmocka_unit_test_setup_teardown(test_token_choice, setup, test_end),
         cmocka_unit_test_setup_teardown(test_coherency, setup, test_end),
+        cmocka_unit_test_setup_teardown(test_names_escaped_in_log, setup, test_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,11 +6,38 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "psa/convert.h"
+#include "wire/opcode.h"
 #include "wire/status.h"
 
 int keys_app_check(const struct psc_app *app)
 {
     return app && app->name ? 0 : PSC_NOT_AUTHENTICATED;
+}
+
+int keys_create_check(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
+                      int is_import, const char *mod)
+{
+    int rc = keys_app_check(app);
+    if (rc != 0)
+        return rc;
+    if (!a->has_attrs)
+        return PSC_PSA_INVALID_ARGUMENT;
+    if (conv_attrs_deprecated(&a->attrs)) {
+        log_warn(mod, "The key requested to %s is deprecated", is_import ? "import" : "generate");
+        if (!is_import && !p->env.allow_deprecated)
+            return PSC_DEPRECATED_PRIMITIVE;
+    }
+    return 0;
+}
+
+void keys_log_op_error(struct psc_provider *p, const struct psc_args *a, int rc, const char *mod)
+{
+    char kb[LOG_STR_BUF];
+    if (rc != 0 && p->env.log_error_details)
+        log_error(mod, "%s on key \"%s\" status: %d",
+                  psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
+                  log_str(kb, a->key_name), rc);
 }
 
 int keys_lookup(struct psc_provider *p, const struct psc_app *app, const char *name,
@@ -24,6 +51,19 @@ int keys_lookup(struct psc_provider *p, const struct psc_app *app, const char *n
     rc = kim_get(p->kim, &who, info);
     if (rc != 0)
         kim_info_clear(info);
+    return rc;
+}
+
+int keys_lookup_id(struct psc_provider *p, const struct psc_app *app, const char *name,
+                   uint32_t *id, struct psc_attrs *attrs)
+{
+    struct kim_info info = {0};
+    int rc = keys_lookup(p, app, name, &info);
+    if (rc == 0)
+        rc = keys_id_from_info(&info, id);
+    if (rc == 0 && attrs)
+        *attrs = info.attrs;
+    kim_info_clear(&info);
     return rc;
 }
 
@@ -42,7 +82,7 @@ int keys_coherency_pass(struct psc_provider *p, keys_probe_fn probe, void *ctx, 
         enum keys_probe pr = probe(ctx, &e[i], err, err_len);
         if (pr == KEYS_PRESENT)
             continue;
-        if (pr != KEYS_ABSENT) {
+        if (pr != KEYS_ABSENT && pr != KEYS_NO_ID) {
             rc = -1;
             break;
         }
@@ -54,10 +94,10 @@ int keys_coherency_pass(struct psc_provider *p, keys_probe_fn probe, void *ctx, 
             .provider_name = e[i].provider_name,
             .key_name = e[i].key_name,
         };
-        log_warn(mod,
-                 "key \"%s\" of \"%s\" is not in the back-end or has no valid id: its "
-                 "mapping is removed",
-                 e[i].key_name, e[i].app);
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
+        log_warn(mod, "key \"%s\" of \"%s\" %s: its mapping is removed", log_str(kb, e[i].key_name),
+                 log_str(ab, e[i].app),
+                 pr == KEYS_NO_ID ? "has no valid key id" : "is not in the back-end");
         int r = kim_remove(p->kim, &who);
         if (r != 0 && r != PSC_PSA_DOES_NOT_EXIST) {
             snprintf(err, err_len, "cannot remove a stale key mapping (status %d)", r);
@@ -76,9 +116,10 @@ int keys_unmap_destroyed(struct psc_provider *p, const struct psc_app *app, cons
     int rc = kim_remove_if(p->kim, &who, id, id_len);
     if (gone) {
         /* Destroyed by a concurrent request, or a mapping left by an interrupted destroy. */
+        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
         if (rc == 0)
             log_warn(mod, "key \"%s\" of \"%s\" was not in the back-end: its mapping is removed",
-                     who.key_name, who.app);
+                     log_str(kb, who.key_name), log_str(ab, who.app));
         return PSC_PSA_DOES_NOT_EXIST;
     }
     /* Removed meanwhile by a request that found the key gone: this one destroyed it. */

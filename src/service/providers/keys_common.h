@@ -17,15 +17,31 @@
 /* 0 for an authenticated caller, PSC_NOT_AUTHENTICATED otherwise. */
 int keys_app_check(const struct psc_app *app);
 
+/* The first checks of a GenerateKey or ImportKey request, in the order the original service makes
+ * them: an authenticated caller, attributes, and a deprecated primitive, which a generation
+ * refuses (PSC_DEPRECATED_PRIMITIVE) unless allow_deprecated is set and an import only warns of.
+ * Returns 0 or the status for the client. */
+int keys_create_check(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
+                      int is_import, const char *mod);
+
+/* With log_error_details, the failure of an operation on the key a names (its name escaped). */
+void keys_log_op_error(struct psc_provider *p, const struct psc_args *a, int rc, const char *mod);
+
 /* The mapping of the caller's key. Keys live in the caller's namespace: another application's
  * key of the same name is not found. On success release info with kim_info_clear. */
 int keys_lookup(struct psc_provider *p, const struct psc_app *app, const char *name,
                 struct kim_info *info);
 
+/* keys_lookup of a key whose mapping holds a u32 id (below): its id, and its attributes as the
+ * mapping keeps them when attrs is not NULL. */
+int keys_lookup_id(struct psc_provider *p, const struct psc_app *app, const char *name,
+                   uint32_t *id, struct psc_attrs *attrs);
+
 /* What a probe says of the back-end key a mapping names. */
 enum keys_probe {
     KEYS_PRESENT = 0, /* the key is there: the mapping stays */
-    KEYS_ABSENT = 1,  /* the key is gone or the id does not decode: the mapping is removed */
+    KEYS_ABSENT = 1,  /* the key is gone: the mapping is removed */
+    KEYS_NO_ID = 2,   /* the id does not name a key of the back-end: the mapping is removed */
     KEYS_FAILED = -1  /* the back-end cannot tell: the start fails (err says why) */
 };
 typedef enum keys_probe (*keys_probe_fn)(void *ctx, const struct kim_entry *e, char *err,

@@ -45,7 +45,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <mbedtls/platform_util.h>
 #include <psa/crypto.h>
 
 #include "common/log.h"
@@ -53,13 +52,12 @@
 #include "psa/policy.h"
 #include "service/fs_trust.h"
 #include "service/kim/kim.h"
+#include "service/providers/keys_common.h"
 #include "service/providers/mbed_keygen.h"
 #include "wire/status.h"
 
 static const char *const MOD = "parsec::providers::mbed_crypto";
 
-/* A PSA key id as the key info manager stores it: u32, little-endian. */
-#define MBED_KEY_ID_LEN 4
 /* Largest cipher IV plus one block of padding: bounds the growth of a cipher output. */
 #define MBED_CIPHER_OVERHEAD_MAX 64
 /* RSA sizes the original service lets a client name (any size is accepted when deduced). */
@@ -88,50 +86,9 @@ static const uint8_t *bytes_of(const struct psc_bytes *b)
     return b->p ? b->p : empty;
 }
 
-static void id_to_le(psa_key_id_t id, uint8_t b[MBED_KEY_ID_LEN])
-{
-    for (int i = 0; i < MBED_KEY_ID_LEN; i++)
-        b[i] = (uint8_t)(id >> (8 * i));
-}
-
-/* The PSA key id a mapping holds; an id that is not 4 bytes is a damaged mapping. */
-static int id_from_info(const struct kim_info *info, psa_key_id_t *id)
-{
-    if (info->id_len != MBED_KEY_ID_LEN || !info->id)
-        return PSC_KEY_INFO_MANAGER_ERROR;
-    *id = 0;
-    for (int i = 0; i < MBED_KEY_ID_LEN; i++)
-        *id |= (psa_key_id_t)info->id[i] << (8 * i);
-    return 0;
-}
-
 static int id_is_user(psa_key_id_t id)
 {
     return id >= PSA_KEY_ID_USER_MIN && id <= PSA_KEY_ID_USER_MAX;
-}
-
-static int out_alloc(struct psc_out *out, size_t cap)
-{
-    out->len = 0;
-    out->p = calloc(1, cap ? cap : 1);
-    return out->p ? 0 : PSC_PSA_INSUFFICIENT_MEMORY;
-}
-
-/* Ends an operation's output: on failure nothing is returned, and no byte of a secret is left
- * in freed memory or beyond the length the service will wipe. */
-static int out_finish(struct psc_out *out, size_t cap, int rc)
-{
-    if (!out->p)
-        return rc;
-    if (rc != 0) {
-        mbedtls_platform_zeroize(out->p, cap ? cap : 1);
-        free(out->p);
-        out->p = NULL;
-        out->len = 0;
-    } else if (out->len < cap) {
-        mbedtls_platform_zeroize(out->p + out->len, cap - out->len);
-    }
-    return rc;
 }
 
 static void psa_attrs_fill(const struct psc_attrs *k, psa_key_id_t id, psa_key_attributes_t *pa)
@@ -161,6 +118,17 @@ static int key_attrs_locked(psa_key_id_t id, struct psc_attrs *k)
     return mbed_status(st);
 }
 
+/* Whether the key with this id is in storage: PSA_SUCCESS, PSA_ERROR_INVALID_HANDLE or
+ * PSA_ERROR_DOES_NOT_EXIST when it is not, another status when storage cannot tell. Caller
+ * holds psa_lock. */
+static psa_status_t key_probe_locked(psa_key_id_t id)
+{
+    psa_key_attributes_t pa = PSA_KEY_ATTRIBUTES_INIT;
+    psa_status_t st = psa_get_key_attributes(id, &pa);
+    psa_reset_key_attributes(&pa);
+    return st;
+}
+
 static int rsa_size_allowed(const struct psc_attrs *k, int is_import)
 {
     if (!PSA_KEY_TYPE_IS_RSA(k->type) || (is_import && k->bits == 0))
@@ -169,29 +137,6 @@ static int rsa_size_allowed(const struct psc_attrs *k, int is_import)
         if (k->bits == rsa_sizes[i])
             return 1;
     return 0;
-}
-
-static int app_check(const struct psc_app *app)
-{
-    return app && app->name ? 0 : PSC_NOT_AUTHENTICATED;
-}
-
-/* The PSA key id of the caller's key. Keys live in the caller's namespace: the key of another
- * application with the same name is not found. */
-static int key_lookup(struct psc_provider *p, const struct psc_app *app, const char *name,
-                      psa_key_id_t *id)
-{
-    int rc = app_check(app);
-    if (rc != 0)
-        return rc;
-    struct kim_ident who;
-    provider_ident(p, app, name ? name : "", &who);
-    struct kim_info info = {0};
-    rc = kim_get(p->kim, &who, &info);
-    if (rc == 0)
-        rc = id_from_info(&info, id);
-    kim_info_clear(&info);
-    return rc;
 }
 
 /* ---- key id allocation ------------------------------------------------------------------ */
@@ -208,9 +153,7 @@ static int key_id_alloc_locked(psa_key_id_t *out)
             return PSC_PSA_INSUFFICIENT_MEMORY;
         }
         psa_key_id_t id = ++psa_id_counter;
-        psa_key_attributes_t pa = PSA_KEY_ATTRIBUTES_INIT;
-        psa_status_t st = psa_get_key_attributes(id, &pa);
-        psa_reset_key_attributes(&pa);
+        psa_status_t st = key_probe_locked(id);
         if (st == PSA_ERROR_INVALID_HANDLE || st == PSA_ERROR_DOES_NOT_EXIST) {
             *out = id;
             return 0;
@@ -303,8 +246,8 @@ out:
         return rc;
     }
 
-    uint8_t idb[MBED_KEY_ID_LEN];
-    id_to_le(id, idb);
+    uint8_t idb[KEYS_ID_U32_LEN];
+    keys_id_to_le(id, idb);
     struct kim_info info = {.id = idb, .id_len = sizeof(idb), .attrs = k};
     rc = kim_insert(p->kim, &who, &info);
     if (rc != 0) {
@@ -322,16 +265,9 @@ static int op_generate_key(struct psc_provider *p, const struct psc_app *app,
                            const struct psc_args *a, struct psc_out *out)
 {
     (void)out;
-    int rc = app_check(app);
+    int rc = keys_create_check(p, app, a, 0, MOD);
     if (rc != 0)
         return rc;
-    if (!a->has_attrs)
-        return PSC_PSA_INVALID_ARGUMENT;
-    if (conv_attrs_deprecated(&a->attrs)) {
-        log_warn(MOD, "The key requested to generate is deprecated");
-        if (!p->env.allow_deprecated)
-            return PSC_DEPRECATED_PRIMITIVE;
-    }
     if (!rsa_size_allowed(&a->attrs, 0)) {
         log_error(MOD, "Requested RSA key size is not supported (%zu)", a->attrs.bits);
         return PSC_PSA_INVALID_ARGUMENT;
@@ -343,13 +279,9 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
                          const struct psc_args *a, struct psc_out *out)
 {
     (void)out;
-    int rc = app_check(app);
+    int rc = keys_create_check(p, app, a, 1, MOD);
     if (rc != 0)
         return rc;
-    if (!a->has_attrs)
-        return PSC_PSA_INVALID_ARGUMENT;
-    if (conv_attrs_deprecated(&a->attrs))
-        log_warn(MOD, "The key requested to import is deprecated");
     if (!rsa_size_allowed(&a->attrs, 1)) {
         log_error(MOD, "Requested RSA key size is not supported (%zu)", a->attrs.bits);
         return PSC_PSA_INVALID_ARGUMENT;
@@ -362,7 +294,7 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
 {
     (void)out;
     psa_key_id_t id;
-    int rc = key_lookup(p, app, a->key_name, &id);
+    int rc = keys_lookup_id(p, app, a->key_name, &id, NULL);
     if (rc != 0)
         return rc;
     /* The key goes first, its mapping second: a crash between them leaves a mapping to nothing,
@@ -382,23 +314,9 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
         log_error(MOD, "destroying key %" PRIu32 " failed (%d)", (uint32_t)id, (int)st);
         return mbed_status(st);
     }
-    struct kim_ident who;
-    provider_ident(p, app, a->key_name ? a->key_name : "", &who);
-    uint8_t idb[MBED_KEY_ID_LEN];
-    id_to_le(id, idb);
-    /* Only the mapping that named this key: a concurrent destroy and create may have given
-     * the name to another key since the lookup. */
-    rc = kim_remove_if(p->kim, &who, idb, sizeof(idb));
-    if (gone) {
-        /* Destroyed by a concurrent request, or a mapping left by an interrupted destroy. */
-        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
-        if (rc == 0)
-            log_warn(MOD, "key \"%s\" of \"%s\" was not in the key store: its mapping is removed",
-                     log_str(kb, who.key_name), log_str(ab, who.app));
-        return PSC_PSA_DOES_NOT_EXIST;
-    }
-    /* Removed meanwhile by a request that found the key gone: this one destroyed it. */
-    return rc == PSC_PSA_DOES_NOT_EXIST ? 0 : rc;
+    uint8_t idb[KEYS_ID_U32_LEN];
+    keys_id_to_le(id, idb);
+    return keys_unmap_destroyed(p, app, a->key_name, idb, sizeof(idb), gone, MOD);
 }
 
 /* ---- operations on a stored key --------------------------------------------------------- */
@@ -440,7 +358,7 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
     if (!alg_fits_opcode(a->opcode, a->alg))
         return PSC_PSA_INVALID_ARGUMENT;
     psa_key_id_t id;
-    int rc = key_lookup(p, app, a->key_name, &id);
+    int rc = keys_lookup_id(p, app, a->key_name, &id, NULL);
     if (rc != 0)
         return rc;
     struct psc_attrs k = {0};
@@ -449,11 +367,7 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
     if (rc == 0)
         rc = fn(a, id, &k, out);
     pthread_mutex_unlock(&psa_lock);
-    char kb[LOG_STR_BUF];
-    if (rc != 0 && p->env.log_error_details)
-        log_error(MOD, "%s on key \"%s\" status: %d",
-                  psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
-                  log_str(kb, a->key_name), rc);
+    keys_log_op_error(p, a, rc, MOD);
     return rc;
 }
 
@@ -464,10 +378,10 @@ static int export_public_fn(const struct psc_args *a, psa_key_id_t id, const str
     if (!PSA_KEY_TYPE_IS_ASYMMETRIC(k->type))
         return PSC_PSA_INVALID_ARGUMENT;
     size_t cap = PSA_EXPORT_PUBLIC_KEY_OUTPUT_SIZE(k->type, k->bits);
-    int rc = out_alloc(out, cap);
+    int rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(psa_export_public_key(id, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int export_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -478,10 +392,10 @@ static int export_fn(const struct psc_args *a, psa_key_id_t id, const struct psc
     if (rc != 0)
         return rc;
     size_t cap = PSA_EXPORT_KEY_OUTPUT_SIZE(k->type, k->bits);
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(psa_export_key(id, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int sign_hash_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -493,11 +407,11 @@ static int sign_hash_fn(const struct psc_args *a, psa_key_id_t id, const struct 
     if (rc != 0)
         return rc;
     size_t cap = PSA_SIGN_OUTPUT_SIZE(k->type, k->bits, a->alg);
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(
             psa_sign_hash(id, a->alg, bytes_of(&a->hash), a->hash.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int verify_hash_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -520,11 +434,11 @@ static int sign_message_fn(const struct psc_args *a, psa_key_id_t id, const stru
     if (rc != 0)
         return rc;
     size_t cap = PSA_SIGN_OUTPUT_SIZE(k->type, k->bits, a->alg);
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(psa_sign_message(id, a->alg, bytes_of(&a->message), a->message.len,
                                                   out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int verify_message_fn(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -555,13 +469,13 @@ static int asym_crypt(const struct psc_args *a, psa_key_id_t id, const struct ps
     psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t,
                           const uint8_t *, size_t, uint8_t *, size_t, size_t *) =
         encrypt ? psa_asymmetric_encrypt : psa_asymmetric_decrypt;
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     /* An empty salt is no salt (proto3 cannot tell them apart). */
     if (rc == 0)
         rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(in), in->len,
                                        a->salt.len ? a->salt.p : NULL, a->salt.len, out->p, cap,
                                        &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int aead_crypt(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -580,12 +494,12 @@ static int aead_crypt(const struct psc_args *a, psa_key_id_t id, const struct ps
     psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t,
                           const uint8_t *, size_t, const uint8_t *, size_t, uint8_t *, size_t,
                           size_t *) = encrypt ? psa_aead_encrypt : psa_aead_decrypt;
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(&a->nonce), a->nonce.len,
                                        bytes_of(&a->additional_data), a->additional_data.len,
                                        bytes_of(in), in->len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int cipher_crypt(const struct psc_args *a, psa_key_id_t id, const struct psc_attrs *k,
@@ -603,10 +517,10 @@ static int cipher_crypt(const struct psc_args *a, psa_key_id_t id, const struct 
                          : PSA_CIPHER_DECRYPT_OUTPUT_SIZE(k->type, a->alg, in->len);
     psa_status_t (*crypt)(mbedtls_svc_key_id_t, psa_algorithm_t, const uint8_t *, size_t, uint8_t *,
                           size_t, size_t *) = encrypt ? psa_cipher_encrypt : psa_cipher_decrypt;
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(crypt(id, a->alg, bytes_of(in), in->len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 #define CRYPT_FNS(family)                                                                          \
@@ -632,11 +546,11 @@ static int raw_key_agreement_fn(const struct psc_args *a, psa_key_id_t id,
     if (rc != 0)
         return rc;
     size_t cap = PSA_RAW_KEY_AGREEMENT_OUTPUT_SIZE(k->type, k->bits);
-    rc = out_alloc(out, cap);
+    rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(psa_raw_key_agreement(a->alg, id, bytes_of(&a->peer_key),
                                                        a->peer_key.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 #define KEY_OP(name)                                                                               \
@@ -672,11 +586,11 @@ static int op_hash_compute(struct psc_provider *p, const struct psc_app *app,
     if (!PSA_ALG_IS_HASH(a->alg))
         return PSC_PSA_INVALID_ARGUMENT;
     size_t cap = PSA_HASH_MAX_SIZE;
-    int rc = out_alloc(out, cap);
+    int rc = keys_out_alloc(out, cap);
     if (rc == 0)
         rc = psc_status_from_psa(
             psa_hash_compute(a->alg, bytes_of(&a->input), a->input.len, out->p, cap, &out->len));
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 static int op_hash_compare(struct psc_provider *p, const struct psc_app *app,
@@ -702,7 +616,7 @@ static int op_generate_random(struct psc_provider *p, const struct psc_app *app,
         return PSC_RESPONSE_TOO_LARGE;
     }
     size_t cap = (size_t)a->size;
-    int rc = out_alloc(out, cap);
+    int rc = keys_out_alloc(out, cap);
     if (rc == 0) {
         pthread_mutex_lock(&psa_lock);
         rc = psc_status_from_psa(psa_generate_random(out->p, cap));
@@ -710,7 +624,7 @@ static int op_generate_random(struct psc_provider *p, const struct psc_app *app,
         if (rc == 0)
             out->len = cap;
     }
-    return out_finish(out, cap, rc);
+    return keys_out_finish(out, cap, rc);
 }
 
 /* ---- CanDoCrypto ------------------------------------------------------------------------ */
@@ -801,7 +715,7 @@ static int op_can_do_crypto(struct psc_provider *p, const struct psc_app *app,
 {
     (void)p;
     (void)out;
-    int rc = app_check(app);
+    int rc = keys_app_check(app);
     if (rc != 0)
         return rc;
     if (!a->has_attrs)
@@ -939,7 +853,7 @@ static void report_orphans(const psa_key_id_t *ids, size_t n)
         if (lo > UINT32_MAX || !id_is_user((psa_key_id_t)lo))
             continue;
         psa_key_id_t id = (psa_key_id_t)lo;
-        if (!bsearch(&id, ids, n, sizeof(*ids), cmp_id))
+        if (n == 0 || !bsearch(&id, ids, n, sizeof(*ids), cmp_id))
             log_warn(MOD,
                      "key file %s holds key %u that no mapping refers to (left by an "
                      "interrupted creation); it is kept",
@@ -948,77 +862,62 @@ static void report_orphans(const psa_key_id_t *ids, size_t n)
     closedir(d);
 }
 
+/* The ids the coherency pass found in storage, and the highest of them. */
+struct mapped_ids {
+    psa_key_id_t *ids;
+    size_t n, cap;
+    psa_key_id_t highest;
+};
+
 /* The start-up coherency pass (key-info-manager.md §5.1): a mapping whose id does not decode or
  * whose key is gone from storage is removed; any other storage error stops the start. */
+static enum keys_probe probe_key(void *ctx, const struct kim_entry *e, char *err, size_t err_len)
+{
+    struct mapped_ids *m = ctx;
+    psa_key_id_t id;
+    if (keys_id_from_info(&e->info, &id) != 0 || !id_is_user(id))
+        return KEYS_NO_ID;
+    pthread_mutex_lock(&psa_lock);
+    psa_status_t st = key_probe_locked(id);
+    pthread_mutex_unlock(&psa_lock);
+    if (st == PSA_ERROR_INVALID_HANDLE || st == PSA_ERROR_DOES_NOT_EXIST)
+        return KEYS_ABSENT;
+    if (st != PSA_SUCCESS) {
+        snprintf(err, err_len, "Failed to open persistent Mbed Crypto key %" PRIu32 " (%d)",
+                 (uint32_t)id, (int)st);
+        return KEYS_FAILED;
+    }
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        psa_key_id_t *ids =
+            cap <= SIZE_MAX / sizeof(*ids) ? realloc(m->ids, cap * sizeof(*ids)) : NULL;
+        if (!ids) {
+            snprintf(err, err_len, "out of memory");
+            return KEYS_FAILED;
+        }
+        m->ids = ids;
+        m->cap = cap;
+    }
+    m->ids[m->n++] = id;
+    if (id > m->highest)
+        m->highest = id;
+    return KEYS_PRESENT;
+}
+
 static int coherency_pass(struct psc_provider *p, char *err, size_t err_len)
 {
-    struct kim_entry *e = NULL;
-    size_t n = 0;
-    int rc = kim_list(p->kim, p->type->id, p->type->uuid, p->name, NULL, 0, &e, &n);
-    if (rc != 0) {
-        snprintf(err, err_len, "cannot list the key mappings (status %d)", rc);
-        return -1;
+    struct mapped_ids m = {0};
+    int rc = keys_coherency_pass(p, probe_key, &m, MOD, err, err_len);
+    if (rc == 0) {
+        pthread_mutex_lock(&psa_lock);
+        if (m.highest > psa_id_counter)
+            psa_id_counter = m.highest;
+        pthread_mutex_unlock(&psa_lock);
+        if (m.n > 0)
+            qsort(m.ids, m.n, sizeof(*m.ids), cmp_id);
+        report_orphans(m.ids, m.n);
     }
-    psa_key_id_t *ids = calloc(n ? n : 1, sizeof(*ids));
-    size_t n_ids = 0;
-    psa_key_id_t highest = 0;
-    if (!ids) {
-        snprintf(err, err_len, "out of memory");
-        rc = -1;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        psa_key_id_t id = 0;
-        psa_status_t st = PSA_ERROR_INVALID_HANDLE;
-        if (id_from_info(&e[i].info, &id) != 0 || !id_is_user(id))
-            id = 0;
-        else {
-            psa_key_attributes_t pa = PSA_KEY_ATTRIBUTES_INIT;
-            pthread_mutex_lock(&psa_lock);
-            st = psa_get_key_attributes(id, &pa);
-            psa_reset_key_attributes(&pa);
-            pthread_mutex_unlock(&psa_lock);
-        }
-        if (st == PSA_SUCCESS) {
-            ids[n_ids++] = id;
-            if (id > highest)
-                highest = id;
-            continue;
-        }
-        if (st != PSA_ERROR_INVALID_HANDLE && st != PSA_ERROR_DOES_NOT_EXIST) {
-            snprintf(err, err_len, "Failed to open persistent Mbed Crypto key %" PRIu32 " (%d)",
-                     (uint32_t)id, (int)st);
-            rc = -1;
-            goto out;
-        }
-        struct kim_ident who = {
-            .app = e[i].app,
-            .auth = e[i].auth,
-            .provider_id = e[i].provider_id,
-            .provider_uuid = e[i].provider_uuid,
-            .provider_name = e[i].provider_name,
-            .key_name = e[i].key_name,
-        };
-        char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
-        log_warn(MOD, "key \"%s\" of \"%s\" %s: its mapping is removed", log_str(kb, e[i].key_name),
-                 log_str(ab, e[i].app), id ? "is not in the key store" : "has no valid key id");
-        int r = kim_remove(p->kim, &who);
-        if (r != 0 && r != PSC_PSA_DOES_NOT_EXIST) {
-            snprintf(err, err_len, "cannot remove a stale key mapping (status %d)", r);
-            rc = -1;
-            goto out;
-        }
-    }
-    pthread_mutex_lock(&psa_lock);
-    if (highest > psa_id_counter)
-        psa_id_counter = highest;
-    pthread_mutex_unlock(&psa_lock);
-    qsort(ids, n_ids, sizeof(*ids), cmp_id);
-    report_orphans(ids, n_ids);
-    rc = 0;
-out:
-    free(ids);
-    kim_entries_free(e, n);
+    free(m.ids);
     return rc;
 }
 

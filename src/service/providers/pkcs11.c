@@ -1108,21 +1108,7 @@ static int key_op_begin(struct psc_provider *p, const struct psc_app *app, const
     memset(o, 0, sizeof(*o));
     o->a = a;
     o->out = out;
-    struct kim_info info = {0};
-    int rc = keys_lookup(p, app, a->key_name, &info);
-    if (rc == 0)
-        rc = keys_id_from_info(&info, &o->id);
-    o->k = info.attrs;
-    kim_info_clear(&info);
-    return rc;
-}
-
-static void log_op_error(struct psc_provider *p, const struct psc_args *a, int rc)
-{
-    if (rc != 0 && p->env.log_error_details)
-        log_error(MOD, "%s on key \"%s\" status: %d",
-                  psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
-                  a->key_name ? a->key_name : "", rc);
+    return keys_lookup_id(p, app, a->key_name, &o->id, &o->k);
 }
 
 static int op_sign_hash(struct psc_provider *p, const struct psc_app *app, const struct psc_args *a,
@@ -1140,7 +1126,7 @@ static int op_sign_hash(struct psc_provider *p, const struct psc_app *app, const
         rc = mech_of_sign(a->alg, &o.mech);
     if (rc == 0)
         rc = run(P11(p), 0, sign_fn, &o);
-    log_op_error(p, a, rc);
+    keys_log_op_error(p, a, rc, MOD);
     return rc;
 }
 
@@ -1165,7 +1151,7 @@ static int op_verify_hash(struct psc_provider *p, const struct psc_app *app,
                          a->signature.p ? &a->signature : &empty);
     }
     pubkey_free(&o.pub);
-    log_op_error(p, a, rc);
+    keys_log_op_error(p, a, rc, MOD);
     return rc;
 }
 
@@ -1199,7 +1185,7 @@ static int asym_crypt(struct psc_provider *p, const struct psc_app *app, const s
     if (rc == 0 && encrypt && P11(p)->software_public)
         rc = soft_encrypt(&o.k, &o.pub, a->alg, in, &a->salt, out);
     pubkey_free(&o.pub);
-    log_op_error(p, a, rc);
+    keys_log_op_error(p, a, rc, MOD);
     return rc;
 }
 
@@ -1237,7 +1223,7 @@ static int op_export_public(struct psc_provider *p, const struct psc_app *app,
         }
     }
     pubkey_free(&o.pub);
-    log_op_error(p, a, rc);
+    keys_log_op_error(p, a, rc, MOD);
     return rc;
 }
 
@@ -1443,17 +1429,10 @@ static int op_generate_key(struct psc_provider *p, const struct psc_app *app,
                            const struct psc_args *a, struct psc_out *out)
 {
     (void)out;
-    int rc = keys_app_check(app);
+    int rc = keys_create_check(p, app, a, 0, MOD);
     if (rc != 0)
         return rc;
-    if (!a->has_attrs)
-        return PSC_PSA_INVALID_ARGUMENT;
     const struct psc_attrs *k = &a->attrs;
-    if (conv_attrs_deprecated(k)) {
-        log_warn(MOD, "The key requested to generate is deprecated");
-        if (!p->env.allow_deprecated)
-            return PSC_DEPRECATED_PRIMITIVE;
-    }
     if ((rc = check_create(P11(p), k)) != 0)
         return rc;
     if (PSA_KEY_TYPE_IS_PUBLIC_KEY(k->type))
@@ -1479,14 +1458,10 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
                          const struct psc_args *a, struct psc_out *out)
 {
     (void)out;
-    int rc = keys_app_check(app);
+    int rc = keys_create_check(p, app, a, 1, MOD);
     if (rc != 0)
         return rc;
-    if (!a->has_attrs)
-        return PSC_PSA_INVALID_ARGUMENT;
     struct psc_attrs k = a->attrs;
-    if (conv_attrs_deprecated(&k))
-        log_warn(MOD, "The key requested to import is deprecated");
     if ((rc = check_create(P11(p), &k)) != 0)
         return rc;
     if (k.type != PSA_KEY_TYPE_RSA_PUBLIC_KEY && !PSA_KEY_TYPE_IS_ECC_PUBLIC_KEY(k.type))
@@ -1538,12 +1513,8 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
                           const struct psc_args *a, struct psc_out *out)
 {
     (void)out;
-    struct kim_info info = {0};
     uint32_t id = 0;
-    int rc = keys_lookup(p, app, a->key_name, &info);
-    if (rc == 0)
-        rc = keys_id_from_info(&info, &id);
-    kim_info_clear(&info);
+    int rc = keys_lookup_id(p, app, a->key_name, &id, NULL);
     if (rc != 0)
         return rc;
     /* The key goes first, its mapping second (keys_common.h). */
@@ -2084,7 +2055,7 @@ static enum keys_probe probe_key(void *ctx, const struct kim_entry *e, char *err
     struct p11 *p = ctx;
     uint32_t id;
     if (keys_id_from_info(&e->info, &id) != 0)
-        return KEYS_ABSENT;
+        return KEYS_NO_ID;
     CK_OBJECT_HANDLE h;
     CK_ULONG n = 0;
     CK_RV rv = find_objects(p, p->sess[0], id, (CK_ULONG)-1, &h, 1, &n);
