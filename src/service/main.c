@@ -386,6 +386,9 @@ int main(int argc, char **argv)
         if (d.config_path && !d.systemd_socket) {
             size_t n = strlen(err);
             snprintf(err + n, sizeof(err) - n, " (change socket_path in [listener])");
+            /* The path, or the folder the file system gives it, is the operator's to change:
+             * restarting cannot cure it. */
+            rc = EX_CONFIG;
         }
         start_failed(&d, 0, err);
         goto out;

@@ -72,6 +72,31 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mentions "unreadable configuration" "chmod 0640"
 fi
 
+# A socket path the service cannot use (its folder is another user's, or a file stands where
+# the folder should be) is a configuration error: restarting cannot cure it.
+printf 'x' >"$tmp/notadir"
+cat >"$tmp/badsock.toml" <<EOC
+[core_settings]
+allow_root = true
+[listener]
+listener_type = "DomainSocket"
+timeout = 200
+socket_path = "$tmp/notadir/parsec.sock"
+[authenticator]
+auth_type = "Direct"
+[[key_manager]]
+name = "k"
+manager_type = "SQLite"
+sqlite_db_path = "$tmp/state2/db.sqlite3"
+[[provider]]
+provider_type = "MbedCrypto"
+key_info_manager = "k"
+key_store_path = "$tmp/state2/keys"
+EOC
+expect 78 "unusable socket folder" "$parsec" -c "$tmp/badsock.toml"
+mentions "unusable socket folder" "$tmp/notadir"
+mentions "unusable socket folder" "socket_path"
+
 expect 2 "unknown option" "$parsec" --no-such-option
 expect 0 "help" "$parsec" --help
 mentions "help" "78"
