@@ -178,6 +178,7 @@ void p11_mechs_load(struct p11_slot *sl)
     uint32_t *ops = NULL;
     size_t n_ops = 0;
     int sign = 0, verify = 0, enc = 0, dec = 0, gen = 0, cdc = 0, ecdsa, pkcs, pss, oaep, crypt;
+    int gen_rsa, gen_ec;
     CK_ULONG rsa_min = 0, rsa_max = 0, ec_min = 0, ec_max = 0;
 
     if (sl->mechs_loaded)
@@ -194,18 +195,26 @@ void p11_mechs_load(struct p11_slot *sl)
     }
     parsec_opcodes_free(ops);
 
+    /* C_GenerateKeyPair makes signing keys for any hash, or for SHA-256 where the provider
+     * fixes a key's hash when it makes it (a TPM): a size counts if either can be made. */
     for (size_t i = 0; i < sizeof(rsa_bits) / sizeof(rsa_bits[0]); i++)
         if (can_do(sl, cdc, PARSEC_CHECK_GENERATE, PSA_KEY_TYPE_RSA_KEY_PAIR, rsa_bits[i],
-                   PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_ANY_HASH), sig_use)) {
+                   PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_ANY_HASH), sig_use) ||
+            can_do(sl, cdc, PARSEC_CHECK_GENERATE, PSA_KEY_TYPE_RSA_KEY_PAIR, rsa_bits[i],
+                   PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256), sig_use)) {
             rsa_min = rsa_min ? rsa_min : rsa_bits[i];
             rsa_max = rsa_bits[i];
         }
     for (size_t i = 0; i < sizeof(ec_bits) / sizeof(ec_bits[0]); i++)
         if (can_do(sl, cdc, PARSEC_CHECK_GENERATE, ec, ec_bits[i], PSA_ALG_ECDSA(PSA_ALG_ANY_HASH),
+                   sig_use) ||
+            can_do(sl, cdc, PARSEC_CHECK_GENERATE, ec, ec_bits[i], PSA_ALG_ECDSA(PSA_ALG_SHA_256),
                    sig_use)) {
             ec_min = ec_min ? ec_min : ec_bits[i];
             ec_max = ec_bits[i];
         }
+    gen_rsa = gen && rsa_max != 0;
+    gen_ec = gen && ec_max != 0;
     if (rsa_max == 0) /* the provider cannot make RSA keys: it may still use imported ones */
         rsa_min = 1024, rsa_max = 4096;
     if (ec_max == 0)
@@ -248,11 +257,12 @@ void p11_mechs_load(struct p11_slot *sl)
                 mech_add(sl, d->mech, 0, 0, CKF_DIGEST);
                 break;
             case MK_KEYGEN_RSA:
-                mech_add(sl, d->mech, rsa_min, rsa_max, gen ? CKF_GENERATE_KEY_PAIR | CKF_HW : 0);
+                mech_add(sl, d->mech, rsa_min, rsa_max,
+                         gen_rsa ? CKF_GENERATE_KEY_PAIR | CKF_HW : 0);
                 break;
             case MK_KEYGEN_EC:
                 mech_add(sl, d->mech, ec_min, ec_max,
-                         gen ? CKF_GENERATE_KEY_PAIR | CKF_HW | ec_flags : 0);
+                         gen_ec ? CKF_GENERATE_KEY_PAIR | CKF_HW | ec_flags : 0);
                 break;
             }
         }

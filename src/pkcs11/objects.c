@@ -620,8 +620,9 @@ static CK_RV keygen_name(struct p11_session *s, const CK_ATTRIBUTE *pub, CK_ULON
 }
 
 /* A key pair's policy has one algorithm: a key that may sign is made for PKCS#1 v1.5 or ECDSA
- * with any hash (what TLS 1.2, SSH and most signers use); an RSA key made to decrypt only is
- * made for PKCS#1 v1.5 encryption. */
+ * with any hash (what TLS 1.2, SSH and most signers use), or with SHA-256 where the provider
+ * does not make keys for any hash; an RSA key made to decrypt only is made for PKCS#1 v1.5
+ * encryption. */
 CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pub,
                         CK_ULONG n_pub, CK_ATTRIBUTE_PTR priv, CK_ULONG n_priv,
                         CK_OBJECT_HANDLE_PTR pub_key, CK_OBJECT_HANDLE_PTR priv_key)
@@ -718,6 +719,12 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_ATTRIBUTE
     if ((rv = keygen_name(s, pub, n_pub, priv, n_priv, name, sizeof(name))) != CKR_OK)
         goto out;
     rc = parsec_generate_key(s->slot->client, name, &a);
+    /* A provider that fixes a key's hash when it makes it (a TPM) refuses "any hash". */
+    if (rc == PARSEC_ERROR_PSA_NOT_SUPPORTED && sign) {
+        a.alg = a.type == PSA_KEY_TYPE_RSA_KEY_PAIR ? PSA_ALG_RSA_PKCS1V15_SIGN(PSA_ALG_SHA_256)
+                                                    : PSA_ALG_ECDSA(PSA_ALG_SHA_256);
+        rc = parsec_generate_key(s->slot->client, name, &a);
+    }
     if (rc != PARSEC_SUCCESS) {
         rv = p11_rv(rc);
         if (rv == CKR_DATA_INVALID)
