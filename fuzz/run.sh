@@ -22,7 +22,7 @@ do_build=1
 replay=0
 coverage=0
 targets=""
-all_targets="fuzz_header fuzz_base64 fuzz_bincode fuzz_auth fuzz_codec fuzz_toml fuzz_frontend"
+all_targets="fuzz_header fuzz_base64 fuzz_bincode fuzz_auth fuzz_codec fuzz_toml fuzz_frontend fuzz_jwtsvid"
 
 # Per-input limits: a single request taking 25 s or 2 GiB is a bug worth stopping for.
 rss_limit_mb=2048
