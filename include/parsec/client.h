@@ -405,6 +405,13 @@ PARSEC_API int parsec_cipher_decrypt(struct parsec_client *client, const char *n
 PARSEC_API int parsec_hash_compute(struct parsec_client *client, psa_algorithm_t alg,
                                    const uint8_t *in, size_t in_len, uint8_t *hash,
                                    size_t hash_size, size_t *hash_len);
+/* The digest of in computed in this process, with no request: alg is PSA_ALG_SHA_1,
+ * PSA_ALG_SHA_224, PSA_ALG_SHA_256, PSA_ALG_SHA_384 or PSA_ALG_SHA_512; any other value
+ * -> PARSEC_ERROR_PSA_NOT_SUPPORTED. *hash_len is set to the digest length also when it returns
+ * PARSEC_ERROR_BUFFER_TOO_SMALL. The message fallbacks below use it, because the PKCS#11 and
+ * TPM providers offer neither PsaSignMessage nor PsaHashCompute. */
+PARSEC_API int parsec_hash_local(psa_algorithm_t alg, const uint8_t *in, size_t in_len,
+                                 uint8_t *hash, size_t hash_size, size_t *hash_len);
 /* PsaHashCompare: PARSEC_SUCCESS if hash is the digest of in, else
  * PARSEC_ERROR_PSA_INVALID_SIGNATURE. */
 PARSEC_API int parsec_hash_compare(struct parsec_client *client, psa_algorithm_t alg,
@@ -443,8 +450,9 @@ PARSEC_API int parsec_aes_gcm_key_create(struct parsec_client *client, const cha
 
 /* ECDSA-SHA-256 signature of msg (r || s, 64 bytes for P-256) with a key created by
  * parsec_ecc_key_create. Sent as PsaSignMessage; if the provider answers
- * PARSEC_ERROR_PSA_NOT_SUPPORTED (the original Mbed Crypto provider has no SignMessage), as
- * PsaHashCompute + PsaSignHash, which gives the same signature. Same for verification. */
+ * PARSEC_ERROR_PSA_NOT_SUPPORTED (the original Mbed Crypto, PKCS#11 and TPM providers have no
+ * SignMessage), the message is hashed with parsec_hash_local and sent as PsaSignHash, which
+ * gives the same signature. Same for verification. */
 PARSEC_API int parsec_sign_message_ecdsa(struct parsec_client *client, const char *name,
                                          const uint8_t *msg, size_t msg_len, uint8_t *sig,
                                          size_t sig_size, size_t *sig_len);

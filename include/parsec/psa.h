@@ -127,8 +127,10 @@
  * anything else -> PSA_ERROR_GENERIC_ERROR (see parsec_psa_status()).
  *
  * psa_sign_message / psa_verify_message are sent as PsaSignMessage / PsaVerifyMessage; a
- * provider without them (the original Mbed Crypto provider) answers PsaErrorNotSupported, and
- * the library then hashes with PsaHashCompute and uses PsaSignHash / PsaVerifyHash. */
+ * provider without them (the original Mbed Crypto provider, the PKCS#11 and TPM providers)
+ * answers PsaErrorNotSupported, and the library then hashes the message itself
+ * (parsec_hash_local: SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512; another hash ->
+ * PSA_ERROR_NOT_SUPPORTED) and uses PsaSignHash / PsaVerifyHash. */
 #ifndef PARSEC_PSA_H
 #define PARSEC_PSA_H
 

@@ -2,6 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+
 #include "client/client_int.h"
 #include "psa/convert.h"
 #include "psa_aead_decrypt.pb-c.h"
@@ -276,6 +280,49 @@ int parsec_hash_compute(struct parsec_client *c, psa_algorithm_t alg, const uint
     return cl_call_out(c, PARSEC_OP_PSA_HASH_COMPUTE, &op.base,
                        &psa_hash_compute__result__descriptor,
                        offsetof(PsaHashCompute__Result, hash), hash, hash_size, hash_len);
+}
+
+/* The one-shot Mbed TLS functions clear their context before returning: nothing of the
+ * message is left on the stack but the digest, which is wiped here. */
+int parsec_hash_local(psa_algorithm_t alg, const uint8_t *in, size_t in_len, uint8_t *hash,
+                      size_t hash_size, size_t *hash_len)
+{
+    uint8_t md[PSA_HASH_MAX_SIZE];
+    static const uint8_t empty[1];
+    int rc = -1;
+    if (cl_check_buf(in, in_len) != 0 || !hash_len)
+        return PARSEC_ERROR_INVALID_ARGUMENT;
+    *hash_len = 0;
+    if (!in)
+        in = empty;
+    switch (alg) {
+    case PSA_ALG_SHA_1:
+        rc = mbedtls_sha1_ret(in, in_len, md);
+        break;
+    case PSA_ALG_SHA_224:
+    case PSA_ALG_SHA_256:
+        rc = mbedtls_sha256_ret(in, in_len, md, alg == PSA_ALG_SHA_224);
+        break;
+    case PSA_ALG_SHA_384:
+    case PSA_ALG_SHA_512:
+        rc = mbedtls_sha512_ret(in, in_len, md, alg == PSA_ALG_SHA_384);
+        break;
+    default:
+        return PARSEC_ERROR_PSA_NOT_SUPPORTED;
+    }
+    if (rc != 0) {
+        rc = PARSEC_ERROR_PSA_GENERIC_ERROR;
+        goto out;
+    }
+    *hash_len = PSA_HASH_LENGTH(alg);
+    if (!hash || hash_size < *hash_len) {
+        rc = PARSEC_ERROR_BUFFER_TOO_SMALL;
+        goto out;
+    }
+    memcpy(hash, md, *hash_len);
+out:
+    cl_wipe(md, sizeof(md));
+    return rc;
 }
 
 int parsec_hash_compare(struct parsec_client *c, psa_algorithm_t alg, const uint8_t *in,

@@ -56,9 +56,9 @@ int parsec_aes_gcm_key_create(struct parsec_client *c, const char *name)
     return parsec_generate_key(c, name, &a);
 }
 
-/* The original Mbed Crypto provider has no SignMessage / VerifyMessage: on
- * PsaErrorNotSupported the message is hashed by the service and the hash signed instead,
- * which gives the same signature. */
+/* The original Mbed Crypto provider, and the PKCS#11 and TPM providers, have no SignMessage /
+ * VerifyMessage: on PsaErrorNotSupported the message is hashed here (they have no HashCompute
+ * either) and the hash signed instead, which gives the same signature. */
 int parsec_sign_message_ecdsa(struct parsec_client *c, const char *name, const uint8_t *msg,
                               size_t msg_len, uint8_t *sig, size_t sig_size, size_t *sig_len)
 {
@@ -68,9 +68,10 @@ int parsec_sign_message_ecdsa(struct parsec_client *c, const char *name, const u
     int rc = parsec_sign_message(c, name, alg, msg, msg_len, sig, sig_size, sig_len);
     if (rc != PARSEC_ERROR_PSA_NOT_SUPPORTED)
         return rc;
-    rc = parsec_hash_compute(c, PSA_ALG_SHA_256, msg, msg_len, hash, sizeof(hash), &hash_len);
+    rc = parsec_hash_local(PSA_ALG_SHA_256, msg, msg_len, hash, sizeof(hash), &hash_len);
     if (rc == 0)
         rc = parsec_sign_hash(c, name, alg, hash, hash_len, sig, sig_size, sig_len);
+    cl_wipe(hash, sizeof(hash));
     return rc;
 }
 
@@ -83,9 +84,10 @@ int parsec_verify_message_ecdsa(struct parsec_client *c, const char *name, const
     int rc = parsec_verify_message(c, name, alg, msg, msg_len, sig, sig_len);
     if (rc != PARSEC_ERROR_PSA_NOT_SUPPORTED)
         return rc;
-    rc = parsec_hash_compute(c, PSA_ALG_SHA_256, msg, msg_len, hash, sizeof(hash), &hash_len);
+    rc = parsec_hash_local(PSA_ALG_SHA_256, msg, msg_len, hash, sizeof(hash), &hash_len);
     if (rc == 0)
         rc = parsec_verify_hash(c, name, alg, hash, hash_len, sig, sig_len);
+    cl_wipe(hash, sizeof(hash));
     return rc;
 }
 

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <parsec/client.h>
 
@@ -80,6 +82,125 @@ static void test_ecdsa(void **state)
     assert_int_equal(parsec_destroy_key(P, "ecc"), PARSEC_ERROR_PSA_DOES_NOT_EXIST);
 }
 
+/* The provider has neither PsaSignMessage nor PsaHashCompute: the easy path hashes the
+ * message itself and signs the hash. */
+static void test_sign_message_ecdsa(void **state)
+{
+    (void)state;
+    static const uint8_t msg[] = "a message for a provider without SignMessage";
+    assert_int_equal(parsec_ecc_key_create(P, "ecc-msg"), PARSEC_SUCCESS);
+    uint8_t pub[PARSEC_ECC_P256_PUBLIC_KEY_SIZE], sig[PARSEC_ECDSA_P256_SIG_SIZE];
+    size_t pub_len = 0, sig_len = 0;
+    assert_int_equal(parsec_export_public_key(P, "ecc-msg", pub, sizeof(pub), &pub_len),
+                     PARSEC_SUCCESS);
+    uint8_t h[PSA_HASH_MAX_SIZE];
+    size_t h_len = 0;
+    assert_int_equal(
+        parsec_hash_compute(P, PSA_ALG_SHA_256, msg, sizeof(msg), h, sizeof(h), &h_len),
+        PARSEC_ERROR_PSA_NOT_SUPPORTED);
+    assert_int_equal(
+        parsec_sign_message_ecdsa(P, "ecc-msg", msg, sizeof(msg), sig, sizeof(sig), &sig_len),
+        PARSEC_SUCCESS);
+    assert_int_equal(sig_len, PARSEC_ECDSA_P256_SIG_SIZE);
+    assert_true(ossl_verify(pkey_ec_public("P-256", buf_copy(pub, pub_len)), NULL, PAD_NONE,
+                            digest(HASH(SHA_256), buf_copy(msg, sizeof(msg))),
+                            buf_copy(sig, sig_len)));
+    assert_int_equal(parsec_verify_message_ecdsa(P, "ecc-msg", msg, sizeof(msg), sig, sig_len),
+                     PARSEC_SUCCESS);
+    sig[3] ^= 1;
+    assert_int_equal(parsec_verify_message_ecdsa(P, "ecc-msg", msg, sizeof(msg), sig, sig_len),
+                     PARSEC_ERROR_PSA_INVALID_SIGNATURE);
+    assert_int_equal(parsec_destroy_key(P, "ecc-msg"), PARSEC_SUCCESS);
+}
+
+/* The hash behind those fallbacks, computed in the process, against OpenSSL's. */
+static void test_hash_local(void **state)
+{
+    (void)state;
+    static const struct {
+        psa_algorithm_t alg;
+        int hash;
+    } algs[] = {
+        {PSA_ALG_SHA_1, HASH(SHA_1)},     {PSA_ALG_SHA_224, HASH(SHA_224)},
+        {PSA_ALG_SHA_256, HASH(SHA_256)}, {PSA_ALG_SHA_384, HASH(SHA_384)},
+        {PSA_ALG_SHA_512, HASH(SHA_512)},
+    };
+    static const uint8_t msg[] = "hashed in the client";
+    uint8_t h[PSA_HASH_MAX_SIZE];
+    size_t h_len = 0;
+    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        assert_int_equal(parsec_hash_local(algs[i].alg, msg, sizeof(msg), h, sizeof(h), &h_len),
+                         PARSEC_SUCCESS);
+        assert_true(buf_eq(buf_copy(h, h_len), digest(algs[i].hash, buf_copy(msg, sizeof(msg)))));
+        assert_int_equal(parsec_hash_local(algs[i].alg, NULL, 0, h, sizeof(h), &h_len),
+                         PARSEC_SUCCESS);
+        assert_true(buf_eq(buf_copy(h, h_len), digest(algs[i].hash, buf_none())));
+    }
+    assert_int_equal(parsec_hash_local(PSA_ALG_SHA_256, msg, sizeof(msg), h, 31, &h_len),
+                     PARSEC_ERROR_BUFFER_TOO_SMALL);
+    assert_int_equal(h_len, 32);
+    static const psa_algorithm_t others[] = {PSA_ALG_MD5, PSA_ALG_SHA3_256, PSA_ALG_SHA_512_256,
+                                             PSA_ALG_ANY_HASH, PSA_ALG_ECDSA(PSA_ALG_SHA_256)};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        assert_int_equal(parsec_hash_local(others[i], msg, sizeof(msg), h, sizeof(h), &h_len),
+                         PARSEC_ERROR_PSA_NOT_SUPPORTED);
+    assert_int_equal(parsec_hash_local(PSA_ALG_SHA_256, NULL, 1, h, sizeof(h), &h_len),
+                     PARSEC_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(parsec_hash_local(PSA_ALG_SHA_256, msg, 1, h, sizeof(h), NULL),
+                     PARSEC_ERROR_INVALID_ARGUMENT);
+}
+
+/* The programs written against <psa/crypto.h> only (libparsec-psa): psa_sign_message and
+ * psa_verify_message on this provider, the signatures checked here by OpenSSL. */
+static void test_psa_sign_message(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/parsec-p11-psa-XXXXXX", ep[400], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ep, sizeof(ep), "unix:%s", D.sock);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv(PARSEC_ENDPOINT_ENV, ep, 1);
+        setenv("PARSEC_PSA_APP_NAME", "libparsec-psa-app", 1);
+        execl(P11_PSA_SIGN_BIN, P11_PSA_SIGN_BIN, dir, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    static const struct {
+        const char *name;
+        int hash, pad;
+    } cases[] = {
+        {"ecdsa-sha256", HASH(SHA_256), PAD_NONE},  {"ecdsa-sha384", HASH(SHA_384), PAD_NONE},
+        {"pkcs1-sha1", HASH(SHA_1), PAD_PKCS1},     {"pkcs1-sha224", HASH(SHA_224), PAD_PKCS1},
+        {"pkcs1-sha512", HASH(SHA_512), PAD_PKCS1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct buf f[3]; /* public key, message, signature */
+        static const char *const ext[] = {"pub", "msg", "sig"};
+        for (size_t j = 0; j < 3; j++) {
+            snprintf(path, sizeof(path), "%s/%s.%s", dir, cases[i].name, ext[j]);
+            FILE *fp = fopen(path, "rb");
+            assert_non_null(fp);
+            uint8_t b[1024];
+            size_t n = fread(b, 1, sizeof(b), fp);
+            assert_true(n > 0 && n < sizeof(b));
+            fclose(fp);
+            assert_int_equal(unlink(path), 0);
+            f[j] = buf_copy(b, n);
+        }
+        EVP_PKEY *k =
+            cases[i].pad == PAD_NONE ? pkey_ec_public("P-256", f[0]) : pkey_rsa_public(f[0]);
+        const EVP_MD *md = cases[i].pad == PAD_NONE ? NULL : md_of(cases[i].hash);
+        if (!ossl_verify(k, md, cases[i].pad, digest(cases[i].hash, f[1]), f[2]))
+            fail_msg("%s: OpenSSL refuses the signature", cases[i].name);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_rsa_oaep_sha1(void **state)
 {
     (void)state;
@@ -125,6 +246,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_implicit_provider, e2e_arena_free),
         cmocka_unit_test_teardown(test_ecdsa, e2e_arena_free),
+        cmocka_unit_test_teardown(test_sign_message_ecdsa, e2e_arena_free),
+        cmocka_unit_test_teardown(test_hash_local, e2e_arena_free),
+        cmocka_unit_test_teardown(test_psa_sign_message, e2e_arena_free),
         cmocka_unit_test_teardown(test_rsa_oaep_sha1, e2e_arena_free),
         cmocka_unit_test_teardown(test_random, e2e_arena_free),
     };

@@ -69,6 +69,15 @@ static void libparsec(void **state)
     assert_true(ossl_verify(pkey_ec_public("prime256v1", buf_copy(pub, pub_len)),
                             md_of(HASH(SHA_256)), PAD_NONE, h, buf_copy(sig, sig_len)));
     assert_int_equal(parsec_verify_hash(cl, "lib-ecc", alg, h.p, h.n, sig, sig_len), 0);
+    /* The TPM provider has neither PsaSignMessage nor PsaHashCompute: the easy path hashes
+     * the message in the client. */
+    struct buf msg = buf_str("a message for the TPM");
+    assert_int_equal(
+        parsec_sign_message_ecdsa(cl, "lib-ecc", msg.p, msg.n, sig, sizeof(sig), &sig_len), 0);
+    assert_true(ossl_verify(pkey_ec_public("prime256v1", buf_copy(pub, pub_len)),
+                            md_of(HASH(SHA_256)), PAD_NONE, digest(HASH(SHA_256), msg),
+                            buf_copy(sig, sig_len)));
+    assert_int_equal(parsec_verify_message_ecdsa(cl, "lib-ecc", msg.p, msg.n, sig, sig_len), 0);
     assert_int_equal(parsec_generate_random(cl, rnd, sizeof(rnd)), 0);
     assert_false(buf_eq(buf_copy(rnd, sizeof(rnd)), (struct buf){(uint8_t[100]){0}, 100}));
     assert_int_equal(parsec_destroy_key(cl, "lib-ecc"), 0);

@@ -1,5 +1,7 @@
 /* PSA cryptographic operations on Parsec keys: each resolves the key id to a name and makes
  * one libparsec call. On failure every output length is 0. */
+#include <string.h>
+
 #include "psa_int.h"
 
 #include "psa/policy.h"
@@ -142,14 +144,15 @@ psa_status_t psa_verify_hash(mbedtls_svc_key_id_t key, psa_algorithm_t alg, cons
     return key_done(c, name, POLICY_VERIFY_HASH, alg, rc, 0, NULL);
 }
 
-/* The original Mbed Crypto provider has no SignMessage / VerifyMessage: on PsaErrorNotSupported
- * the service hashes the message and the hash is signed / verified instead. */
-static int hash_for(struct parsec_client *c, psa_algorithm_t alg, const uint8_t *input,
-                    size_t input_length, uint8_t hash[PSA_HASH_MAX_SIZE], size_t *hash_len)
+/* The original Mbed Crypto provider, and the PKCS#11 and TPM providers, have no SignMessage /
+ * VerifyMessage: on PsaErrorNotSupported the message is hashed here (they have no HashCompute
+ * either) and the hash is signed / verified instead. The caller wipes the hash. */
+static int hash_for(psa_algorithm_t alg, const uint8_t *input, size_t input_length,
+                    uint8_t hash[PSA_HASH_MAX_SIZE], size_t *hash_len)
 {
     /* sign_message_alg has checked that the scheme names a specific hash. */
-    return parsec_hash_compute(c, PSA_ALG_SIGN_GET_HASH(alg), input, input_length, hash,
-                               PSA_HASH_MAX_SIZE, hash_len);
+    return parsec_hash_local(PSA_ALG_SIGN_GET_HASH(alg), input, input_length, hash,
+                             PSA_HASH_MAX_SIZE, hash_len);
 }
 
 psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, const uint8_t *input,
@@ -167,9 +170,10 @@ psa_status_t psa_sign_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, con
     if (rc == PARSEC_ERROR_PSA_NOT_SUPPORTED) {
         uint8_t hash[PSA_HASH_MAX_SIZE];
         size_t hash_len = 0;
-        rc = hash_for(c, alg, input, input_length, hash, &hash_len);
+        rc = hash_for(alg, input, input_length, hash, &hash_len);
         if (rc == 0)
             rc = parsec_sign_hash(c, name, alg, hash, hash_len, signature, signature_size, &len);
+        explicit_bzero(hash, sizeof(hash));
     }
     return key_done(c, name, POLICY_SIGN_MESSAGE, alg, rc, len, signature_length);
 }
@@ -187,9 +191,10 @@ psa_status_t psa_verify_message(mbedtls_svc_key_id_t key, psa_algorithm_t alg, c
     if (rc == PARSEC_ERROR_PSA_NOT_SUPPORTED) {
         uint8_t hash[PSA_HASH_MAX_SIZE];
         size_t hash_len = 0;
-        rc = hash_for(c, alg, input, input_length, hash, &hash_len);
+        rc = hash_for(alg, input, input_length, hash, &hash_len);
         if (rc == 0)
             rc = parsec_verify_hash(c, name, alg, hash, hash_len, signature, signature_length);
+        explicit_bzero(hash, sizeof(hash));
     }
     return key_done(c, name, POLICY_VERIFY_MESSAGE, alg, rc, 0, NULL);
 }
