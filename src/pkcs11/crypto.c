@@ -3,86 +3,34 @@
  * computed in the module (Mbed TLS); every use of a key is one request to the service. */
 #include "p11.h"
 
+#include "../common/p11_hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- hashes --------------------------------------------------------------------------------- */
 
-struct hash_def {
-    CK_MECHANISM_TYPE digest; /* CKM_SHA256 ... */
-    CK_MECHANISM_TYPE mgf;    /* CKG_MGF1_SHA256 ... */
-    mbedtls_md_type_t md;
-    psa_algorithm_t psa;
-    size_t len;
-    size_t di_len; /* DigestInfo prefix (RFC 8017 §9.2 note 1) */
-    uint8_t di[19];
-};
-
-static const struct hash_def g_hashes[] = {
-    {CKM_SHA_1,
-     CKG_MGF1_SHA1,
-     MBEDTLS_MD_SHA1,
-     PSA_ALG_SHA_1,
-     20,
-     15,
-     {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
-    {CKM_SHA224,
-     CKG_MGF1_SHA224,
-     MBEDTLS_MD_SHA224,
-     PSA_ALG_SHA_224,
-     28,
-     19,
-     {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
-      0x05, 0x00, 0x04, 0x1c}},
-    {CKM_SHA256,
-     CKG_MGF1_SHA256,
-     MBEDTLS_MD_SHA256,
-     PSA_ALG_SHA_256,
-     32,
-     19,
-     {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-      0x05, 0x00, 0x04, 0x20}},
-    {CKM_SHA384,
-     CKG_MGF1_SHA384,
-     MBEDTLS_MD_SHA384,
-     PSA_ALG_SHA_384,
-     48,
-     19,
-     {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
-      0x05, 0x00, 0x04, 0x30}},
-    {CKM_SHA512,
-     CKG_MGF1_SHA512,
-     MBEDTLS_MD_SHA512,
-     PSA_ALG_SHA_512,
-     64,
-     19,
-     {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
-      0x05, 0x00, 0x04, 0x40}},
-};
-#define N_HASHES (sizeof(g_hashes) / sizeof(g_hashes[0]))
-#define HASH_MAX 64
-
-static const struct hash_def *hash_by_ckm(CK_MECHANISM_TYPE m)
+static const struct p11_hash *hash_by_ckm(CK_MECHANISM_TYPE m)
 {
-    for (size_t i = 0; i < N_HASHES; i++)
-        if (g_hashes[i].digest == m)
-            return &g_hashes[i];
+    for (size_t i = 0; i < P11_N_HASHES; i++)
+        if (p11_hashes[i].ckm == m)
+            return &p11_hashes[i];
     return NULL;
 }
 
-static const struct hash_def *hash_by_psa(psa_algorithm_t a)
+static const struct p11_hash *hash_by_psa(psa_algorithm_t a)
 {
-    for (size_t i = 0; i < N_HASHES; i++)
-        if (g_hashes[i].psa == a)
-            return &g_hashes[i];
+    for (size_t i = 0; i < P11_N_HASHES; i++)
+        if (p11_hashes[i].psa == a)
+            return &p11_hashes[i];
     return NULL;
 }
 
-static const struct hash_def *hash_by_len(size_t len)
+static const struct p11_hash *hash_by_len(size_t len)
 {
-    for (size_t i = 0; i < N_HASHES; i++)
-        if (g_hashes[i].len == len)
-            return &g_hashes[i];
+    for (size_t i = 0; i < P11_N_HASHES; i++)
+        if (p11_hashes[i].len == len)
+            return &p11_hashes[i];
     return NULL;
 }
 
@@ -298,7 +246,7 @@ static int policy_permits(psa_algorithm_t policy, psa_algorithm_t alg)
 
 /* PSS parameters: MGF1 with the same hash and a salt as long as the hash (what the PSA
  * signature algorithm produces). */
-static CK_RV pss_params(const CK_MECHANISM *m, const struct hash_def **h)
+static CK_RV pss_params(const CK_MECHANISM *m, const struct p11_hash **h)
 {
     const CK_RSA_PKCS_PSS_PARAMS *p = m->pParameter;
     if (p == NULL || m->ulParameterLen != sizeof(*p))
@@ -313,7 +261,7 @@ static CK_RV pss_params(const CK_MECHANISM *m, const struct hash_def **h)
  * permits it. h is the hash (of the mechanism, or of its parameters); NULL for CKM_ECDSA and
  * CKM_RSA_PKCS signatures, whose hash comes with the input and is checked then. sig: a
  * signature or verification, not encryption or decryption. */
-static int mech_alg(const struct mech_def *d, psa_algorithm_t pol, const struct hash_def *h,
+static int mech_alg(const struct mech_def *d, psa_algorithm_t pol, const struct p11_hash *h,
                     int sig, psa_algorithm_t *alg)
 {
     switch (d->kind) {
@@ -345,7 +293,7 @@ size_t p11_allowed_mechs(const struct p11_key *k, CK_MECHANISM_TYPE *out)
     size_t n = 0;
     for (size_t i = 0; i < N_MECHS; i++) {
         const struct mech_def *d = &g_mechs[i];
-        const struct hash_def *h = d->hash ? hash_by_ckm(d->hash) : NULL;
+        const struct p11_hash *h = d->hash ? hash_by_ckm(d->hash) : NULL;
         int ec = d->kind == MK_ECDSA || d->kind == MK_ECDSA_HASH;
         psa_algorithm_t alg;
         if (d->kind == MK_DIGEST || d->kind == MK_KEYGEN_RSA || d->kind == MK_KEYGEN_EC ||
@@ -373,7 +321,7 @@ static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJ
 {
     struct p11_op *op = &s->ops[kind];
     const struct mech_def *d;
-    const struct hash_def *h = NULL;
+    const struct p11_hash *h = NULL;
     struct p11_key *k;
     CK_OBJECT_CLASS cls;
     psa_algorithm_t pol, alg = 0;
@@ -400,7 +348,7 @@ static CK_RV op_init(struct p11_session *s, int kind, CK_MECHANISM_PTR m, CK_OBJ
         h = hash_by_ckm(d->hash);
     if ((d->kind == MK_PSS || d->kind == MK_PSS_HASH) && (rv = pss_params(m, &h)) != CKR_OK)
         return rv;
-    if (d->kind == MK_PSS_HASH && h->digest != d->hash)
+    if (d->kind == MK_PSS_HASH && h->ckm != d->hash)
         return CKR_MECHANISM_PARAM_INVALID;
 
     pol = k->attr.alg;
@@ -491,7 +439,7 @@ static CK_RV op_digest(struct p11_op *op, const uint8_t *in, size_t len, uint8_t
 static CK_RV op_raw_alg(const struct p11_op *op, const uint8_t *v, size_t len, psa_algorithm_t *alg,
                         size_t *skip)
 {
-    const struct hash_def *h;
+    const struct p11_hash *h;
     *skip = 0;
     *alg = op->alg;
     if (op->mech == CKM_ECDSA) {
@@ -504,8 +452,8 @@ static CK_RV op_raw_alg(const struct p11_op *op, const uint8_t *v, size_t len, p
         return CKR_OK;
     }
     if (op->mech == CKM_RSA_PKCS) {
-        for (size_t i = 0; i < N_HASHES; i++) {
-            h = &g_hashes[i];
+        for (size_t i = 0; i < P11_N_HASHES; i++) {
+            h = &p11_hashes[i];
             if (len == h->di_len + h->len && memcmp(v, h->di, h->di_len) == 0) {
                 *alg = PSA_ALG_RSA_PKCS1V15_SIGN(h->psa);
                 *skip = h->di_len;
@@ -842,7 +790,7 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m)
 {
     struct p11_session *s;
     struct p11_op *op;
-    const struct hash_def *hd;
+    const struct p11_hash *hd;
     CK_RV rv = p11_session_get(h, &s);
     if (rv != CKR_OK)
         return rv;

@@ -38,6 +38,7 @@
 #include <mbedtls/rsa.h>
 
 #include "common/log.h"
+#include "common/p11_hash.h"
 #include "psa/convert.h"
 #include "psa/policy.h"
 #include "service/kim/kim.h"
@@ -122,68 +123,18 @@ struct p11 {
     CK_MECHANISM_TYPE *mechs; /* read at start: CanDoCrypto asks the module nothing */
     CK_MECHANISM_INFO *mech_info;
     CK_ULONG n_mechs;
-    unsigned oaep_hashes; /* bit i: OAEP with hashes[i] accepted by the module */
+    unsigned oaep_hashes; /* bit i: OAEP with p11_hashes[i] accepted by the module */
 };
 
 #define P11(p) ((struct p11 *)(p))
 
 /* ---- hashes and mechanisms ---------------------------------------------------------------- */
 
-static const struct hash_map {
-    psa_algorithm_t psa;
-    CK_MECHANISM_TYPE ckm;
-    CK_RSA_PKCS_MGF_TYPE mgf;
-    mbedtls_md_type_t md;
-    size_t len;
-    uint8_t prefix_len;
-    uint8_t prefix[19]; /* DER DigestInfo up to the digest */
-} hashes[] = {
-    {PSA_ALG_SHA_1,
-     CKM_SHA_1,
-     CKG_MGF1_SHA1,
-     MBEDTLS_MD_SHA1,
-     20,
-     15,
-     {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
-    {PSA_ALG_SHA_224,
-     CKM_SHA224,
-     CKG_MGF1_SHA224,
-     MBEDTLS_MD_SHA224,
-     28,
-     19,
-     {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04,
-      0x05, 0x00, 0x04, 0x1c}},
-    {PSA_ALG_SHA_256,
-     CKM_SHA256,
-     CKG_MGF1_SHA256,
-     MBEDTLS_MD_SHA256,
-     32,
-     19,
-     {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-      0x05, 0x00, 0x04, 0x20}},
-    {PSA_ALG_SHA_384,
-     CKM_SHA384,
-     CKG_MGF1_SHA384,
-     MBEDTLS_MD_SHA384,
-     48,
-     19,
-     {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
-      0x05, 0x00, 0x04, 0x30}},
-    {PSA_ALG_SHA_512,
-     CKM_SHA512,
-     CKG_MGF1_SHA512,
-     MBEDTLS_MD_SHA512,
-     64,
-     19,
-     {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
-      0x05, 0x00, 0x04, 0x40}},
-};
-#define N_HASHES (sizeof(hashes) / sizeof(hashes[0]))
 
 static int hash_index(psa_algorithm_t hash)
 {
-    for (size_t i = 0; i < N_HASHES; i++)
-        if (hashes[i].psa == hash)
+    for (size_t i = 0; i < P11_N_HASHES; i++)
+        if (p11_hashes[i].psa == hash)
             return (int)i;
     return -1;
 }
@@ -242,7 +193,7 @@ struct mech {
     CK_MECHANISM m;
     CK_RSA_PKCS_PSS_PARAMS pss;
     CK_RSA_PKCS_OAEP_PARAMS oaep;
-    int hash; /* index in hashes[], -1 for none */
+    int hash; /* index in p11_hashes[], -1 for none */
 };
 
 /* The mechanism of a signature algorithm; PSC_PSA_NOT_SUPPORTED for one no mechanism takes. */
@@ -264,9 +215,9 @@ static int mech_of_sign(psa_algorithm_t alg, struct mech *m)
     if (PSA_ALG_IS_RSA_PSS(alg)) {
         if ((m->hash = hash_index(h)) < 0)
             return PSC_PSA_NOT_SUPPORTED;
-        m->pss.hashAlg = hashes[m->hash].ckm;
-        m->pss.mgf = hashes[m->hash].mgf;
-        m->pss.sLen = hashes[m->hash].len;
+        m->pss.hashAlg = p11_hashes[m->hash].ckm;
+        m->pss.mgf = p11_hashes[m->hash].mgf;
+        m->pss.sLen = p11_hashes[m->hash].len;
         m->m.mechanism = CKM_RSA_PKCS_PSS;
         m->m.pParameter = &m->pss;
         m->m.ulParameterLen = sizeof(m->pss);
@@ -297,8 +248,8 @@ static int mech_of_crypt(const struct p11 *p, psa_algorithm_t alg, const struct 
      * as a bad argument, which says nothing to the client. */
     if (h < 0 || !(p->oaep_hashes & (1u << h)))
         return PSC_PSA_NOT_SUPPORTED;
-    m->oaep.hashAlg = hashes[h].ckm;
-    m->oaep.mgf = hashes[h].mgf;
+    m->oaep.hashAlg = p11_hashes[h].ckm;
+    m->oaep.mgf = p11_hashes[h].mgf;
     m->oaep.source = CKZ_DATA_SPECIFIED;
     m->oaep.pSourceData = label && label->len ? (void *)label->p : NULL;
     m->oaep.ulSourceDataLen = label ? label->len : 0;
@@ -878,7 +829,7 @@ static int soft_verify(const struct psc_attrs *k, const struct pubkey *pk, psa_a
         mbedtls_rsa_context rsa;
         rc = mbed_rsa_load(&rsa, pk);
         int h = hash_index(PSA_ALG_SIGN_GET_HASH(alg));
-        mbedtls_md_type_t md = h >= 0 ? hashes[h].md : MBEDTLS_MD_NONE;
+        mbedtls_md_type_t md = h >= 0 ? p11_hashes[h].md : MBEDTLS_MD_NONE;
         if (rc == 0 && sig->len != mbedtls_rsa_get_len(&rsa))
             rc = PSC_PSA_INVALID_SIGNATURE;
         else if (rc == 0 && PSA_ALG_IS_RSA_PSS(alg)) {
@@ -942,7 +893,7 @@ static int soft_encrypt(const struct psc_attrs *k, const struct pubkey *pk, psa_
         int r;
         if (PSA_ALG_IS_RSA_OAEP(alg)) {
             int h = hash_index(PSA_ALG_RSA_OAEP_GET_HASH(alg));
-            mbedtls_rsa_set_padding(&rsa, MBEDTLS_RSA_PKCS_V21, hashes[h].md);
+            mbedtls_rsa_set_padding(&rsa, MBEDTLS_RSA_PKCS_V21, p11_hashes[h].md);
             r = mbedtls_rsa_rsaes_oaep_encrypt(&rsa, os_random, NULL, MBEDTLS_RSA_PUBLIC,
                                                label->len ? label->p : NULL, label->len, in->len,
                                                in->p, out->p);
@@ -977,11 +928,11 @@ struct key_op {
 static int sign_input(const struct key_op *o, uint8_t *buf, size_t cap, size_t *len)
 {
     const struct psc_bytes *h = &o->a->hash;
-    size_t pre = o->mech.hash >= 0 ? hashes[o->mech.hash].prefix_len : 0;
+    size_t pre = o->mech.hash >= 0 ? p11_hashes[o->mech.hash].di_len : 0;
     if (h->len > cap - pre)
         return PSC_PSA_INVALID_ARGUMENT;
     if (pre)
-        memcpy(buf, hashes[o->mech.hash].prefix, pre);
+        memcpy(buf, p11_hashes[o->mech.hash].di, pre);
     if (h->len)
         memcpy(buf + pre, h->p, h->len);
     *len = pre + h->len;
@@ -1176,7 +1127,7 @@ static int asym_crypt(struct psc_provider *p, const struct psc_app *app, const s
      * report a longer one in their own ways. */
     if (rc == 0 && encrypt) {
         size_t k = bytes_of_bits(o.k.bits);
-        size_t pad = o.mech.hash >= 0 ? 2 * hashes[o.mech.hash].len + 2 : 11;
+        size_t pad = o.mech.hash >= 0 ? 2 * p11_hashes[o.mech.hash].len + 2 : 11;
         if (k < pad || in->len > k - pad)
             rc = PSC_PSA_INVALID_ARGUMENT;
     }
@@ -2004,13 +1955,13 @@ static void oaep_probe(struct p11 *p)
     p->oaep_hashes = 0;
     if (!has_mech(p, CKM_RSA_PKCS_OAEP))
         return;
-    for (size_t i = 0; i < N_HASHES; i++) {
+    for (size_t i = 0; i < P11_N_HASHES; i++) {
         CK_SESSION_HANDLE s;
         CK_OBJECT_HANDLE h;
         if (p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
             return;
         if (p->f->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h) == CKR_OK) {
-            CK_RSA_PKCS_OAEP_PARAMS prm = {hashes[i].ckm, hashes[i].mgf, CKZ_DATA_SPECIFIED, NULL,
+            CK_RSA_PKCS_OAEP_PARAMS prm = {p11_hashes[i].ckm, p11_hashes[i].mgf, CKZ_DATA_SPECIFIED, NULL,
                                            0};
             CK_MECHANISM m = {CKM_RSA_PKCS_OAEP, &prm, sizeof(prm)};
             if (p->f->C_EncryptInit(s, &m, h) == CKR_OK)
