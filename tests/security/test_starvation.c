@@ -415,14 +415,17 @@ static void hostile_ping(int report)
     dprintf(report, "%d\n", st_ping(D.sock));
 }
 
-/* Holds n silent connections, then opens one more (accepted after them: the listening queue is
- * served in order) and returns the status it is answered, or -1; the n are left open in fds. */
-static int one_more(int n, int *fds)
+/* Holds n silent connections (base: the daemon's descriptors without them), then opens one
+ * more and returns the status it is answered, or -1; the n are left open in fds. */
+static int one_more(int n, int *fds, int base)
 {
     for (int i = 0; i < n; i++) {
         fds[i] = st_connect(D.sock, GOOD_WAIT_MS);
         assert_true(fds[i] >= 0);
     }
+    /* Two workers accept in turn: one may count a later connection before an earlier one it
+     * accepted first. Only once the daemon holds all n is the next one the one over the share. */
+    assert_int_equal(st_fd_settle(D.pid, base + n, GOOD_WAIT_MS), base + n);
     int fd = st_connect(D.sock, GOOD_WAIT_MS);
     assert_true(fd >= 0);
     uint8_t hdr[PSC_WIRE_HEADER_SIZE];
@@ -446,7 +449,7 @@ static void connection_share_configured(void **state)
     start_shared(SHARE_CONFIG);
     int base = st_fd_stable(D.pid);
     int fds[SHARE_HELD];
-    int rc = one_more(SHARE_HELD, fds);
+    int rc = one_more(SHARE_HELD, fds, base);
     printf("share: connection %d of one user got status %d\n", SHARE_HELD + 1, rc);
     assert_int_equal(rc, PSC_PSA_INSUFFICIENT_MEMORY);
 
@@ -466,7 +469,8 @@ static void connection_share_configured(void **state)
     daemon_write_config(&D, SHARE_CONFIG_RELOADED);
     assert_int_equal(kill(D.pid, SIGHUP), 0);
     assert_true(daemon_wait_log(&D, "Parsec configuration reloaded.", GOOD_WAIT_MS));
-    rc = one_more(SHARE_HELD_RELOADED, fds);
+    base = st_fd_stable(D.pid);
+    rc = one_more(SHARE_HELD_RELOADED, fds, base);
     printf("share: after a reload, connection %d of one user got status %d\n",
            SHARE_HELD_RELOADED + 1, rc);
     assert_int_equal(rc, PSC_PSA_INSUFFICIENT_MEMORY);
