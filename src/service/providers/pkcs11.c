@@ -2000,23 +2000,33 @@ static int mechs_load(struct p11 *p, char *err, size_t err_len)
     return 0;
 }
 
-/* Coherency: a mapping whose id does not decode or is on no token object is removed. */
+/* Coherency: a mapping whose id does not decode, or whose key is not whole on the token, is
+ * removed. A key pair needs both halves: a destroy killed between its two C_DestroyObject
+ * leaves one, which would keep the name mapped to a key that cannot be used (its other half is
+ * then an orphan object, reported and never reused). */
 static enum keys_probe probe_key(void *ctx, const struct kim_entry *e, char *err, size_t err_len)
 {
     struct p11 *p = ctx;
     uint32_t id;
     if (keys_id_from_info(&e->info, &id) != 0)
         return KEYS_NO_ID;
-    CK_OBJECT_HANDLE h;
-    CK_ULONG n = 0;
-    CK_RV rv = find_objects(p, p->sess[0], id, (CK_ULONG)-1, &h, 1, &n);
-    if (rv != CKR_OK) {
-        snprintf(err, err_len, "cannot search the token for key 0x%08" PRIx32 " (0x%lx)", id,
-                 (unsigned long)rv);
-        return KEYS_FAILED;
+    /* Without a login the private halves are invisible: then any object of the id will do,
+     * rather than dropping every key pair's mapping. */
+    int pair = PSA_KEY_TYPE_IS_KEY_PAIR(e->info.attrs.type) && p->has_pin;
+    const CK_OBJECT_CLASS need[2] = {pair ? CKO_PRIVATE_KEY : (CK_OBJECT_CLASS)-1,
+                                     pair ? CKO_PUBLIC_KEY : (CK_OBJECT_CLASS)-1};
+    for (int i = 0; i < (pair ? 2 : 1); i++) {
+        CK_OBJECT_HANDLE h;
+        CK_ULONG n = 0;
+        CK_RV rv = find_objects(p, p->sess[0], id, need[i], &h, 1, &n);
+        if (rv != CKR_OK) {
+            snprintf(err, err_len, "cannot search the token for key 0x%08" PRIx32 " (0x%lx)", id,
+                     (unsigned long)rv);
+            return KEYS_FAILED;
+        }
+        if (n == 0)
+            return KEYS_ABSENT;
     }
-    if (n == 0)
-        return KEYS_ABSENT;
     if (ids_add(p, id) != 0) {
         snprintf(err, err_len, "out of memory");
         return KEYS_FAILED;
