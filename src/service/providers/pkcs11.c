@@ -130,7 +130,6 @@ struct p11 {
 
 /* ---- hashes and mechanisms ---------------------------------------------------------------- */
 
-
 static int hash_index(psa_algorithm_t hash)
 {
     for (size_t i = 0; i < P11_N_HASHES; i++)
@@ -1961,8 +1960,8 @@ static void oaep_probe(struct p11 *p)
         if (p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
             return;
         if (p->f->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h) == CKR_OK) {
-            CK_RSA_PKCS_OAEP_PARAMS prm = {p11_hashes[i].ckm, p11_hashes[i].mgf, CKZ_DATA_SPECIFIED, NULL,
-                                           0};
+            CK_RSA_PKCS_OAEP_PARAMS prm = {p11_hashes[i].ckm, p11_hashes[i].mgf, CKZ_DATA_SPECIFIED,
+                                           NULL, 0};
             CK_MECHANISM m = {CKM_RSA_PKCS_OAEP, &prm, sizeof(prm)};
             if (p->f->C_EncryptInit(s, &m, h) == CKR_OK)
                 p->oaep_hashes |= 1u << i;
