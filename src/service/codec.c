@@ -103,6 +103,8 @@ static const struct {
     {"salt", offsetof(struct psc_args, salt)},
     {"nonce", offsetof(struct psc_args, nonce)},
     {"additional_data", offsetof(struct psc_args, additional_data)},
+    {"credential_blob", offsetof(struct psc_args, credential_blob)},
+    {"secret", offsetof(struct psc_args, secret)},
 };
 
 const ProtobufCMessageDescriptor *codec_op_desc(uint32_t opcode)
@@ -369,6 +371,9 @@ static int fill_args(const ProtobufCMessage *m, struct psc_args *a, unsigned dep
             if (name_in(f->name, key_name_fields, NELEM(key_name_fields))) {
                 s = *(char *const *)v;
                 a->key_name = s != NULL ? s : "";
+            } else if (strcmp(f->name, "attesting_key_name") == 0) {
+                s = *(char *const *)v;
+                a->attesting_key_name = s != NULL ? s : "";
             }
             break;
         case PROTOBUF_C_TYPE_BYTES:
@@ -399,6 +404,7 @@ static void args_reset(struct psc_args *args, uint32_t opcode)
     memset(args, 0, sizeof(*args));
     args->opcode = opcode;
     args->key_name = "";
+    args->attesting_key_name = "";
 }
 
 int codec_decode_args(uint32_t opcode, const uint8_t *body, size_t len, struct psc_args *args,
@@ -462,12 +468,104 @@ out:
     return r;
 }
 
+/* The byte strings of a result, handed out in order. */
+struct slices {
+    uint8_t *p;
+    size_t left;
+    const size_t *part;
+    unsigned n, next;
+};
+
+static int slice_take(struct slices *s, ProtobufCBinaryData *b)
+{
+    size_t n;
+
+    if (s->n == 0) {
+        /* A single byte string: the whole output, once. */
+        if (s->next++ != 0) {
+            return -1;
+        }
+        n = s->left;
+    } else {
+        if (s->next >= s->n || s->part[s->next] > s->left) {
+            return -1;
+        }
+        n = s->part[s->next++];
+    }
+    b->data = n != 0 ? s->p : NULL;
+    b->len = n;
+    s->p += n;
+    s->left -= n;
+    return 0;
+}
+
+/* Frees a message built by result_build: its sub-messages and itself, not the bytes. */
+static void result_free(ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *f;
+
+    if (m == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < m->descriptor->n_fields; i++) {
+        f = &m->descriptor->fields[i];
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            result_free(*(ProtobufCMessage **)((uint8_t *)m + f->offset));
+        }
+    }
+    free(m);
+}
+
+/* Builds a message of d whose bytes fields, depth first, take the output's byte strings in
+ * order. A sub-message is built for every message field and, of a oneof, for its first member
+ * only (every Parsec result has one mechanism). Any other kind of field cannot come from bytes. */
+static int result_build(const ProtobufCMessageDescriptor *d, struct slices *s, unsigned depth,
+                        ProtobufCMessage **out)
+{
+    const ProtobufCFieldDescriptor *f;
+    ProtobufCMessage *m;
+    uint32_t *case_of;
+    uint8_t *v;
+
+    *out = NULL;
+    if (depth > CODEC_DEPTH_MAX || (m = calloc(1, d->sizeof_message)) == NULL) {
+        return -1;
+    }
+    protobuf_c_message_init(d, m);
+    *out = m;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        f = &d->fields[i];
+        v = (uint8_t *)m + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            return -1;
+        }
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            case_of = (uint32_t *)((uint8_t *)m + f->quantifier_offset);
+            if (*case_of != 0) {
+                continue;
+            }
+            *case_of = f->id;
+        }
+        if (f->type == PROTOBUF_C_TYPE_BYTES) {
+            if (slice_take(s, (ProtobufCBinaryData *)v) != 0) {
+                return -1;
+            }
+        } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            if (result_build(f->descriptor, s, depth + 1, (ProtobufCMessage **)v) != 0) {
+                return -1;
+            }
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int codec_encode_bytes(uint32_t opcode, const struct psc_out *out, uint8_t **body, size_t *len)
 {
     const ProtobufCMessageDescriptor *d = codec_result_desc(opcode);
-    const ProtobufCFieldDescriptor *f;
     ProtobufCMessage *m = NULL;
-    ProtobufCBinaryData *b;
+    struct slices s = {NULL, 0, NULL, 0, 0};
     int r = PSC_SERIALIZING_BODY_FAILED;
 
     *body = NULL;
@@ -479,23 +577,22 @@ int codec_encode_bytes(uint32_t opcode, const struct psc_out *out, uint8_t **bod
         r = 0;
         goto out;
     }
-    f = &d->fields[0];
-    if (d->n_fields != 1 || f->type != PROTOBUF_C_TYPE_BYTES ||
-        f->label == PROTOBUF_C_LABEL_REPEATED) {
-        goto out;
+    if (out != NULL) {
+        if (out->n_parts > PSC_OUT_PARTS_MAX) {
+            goto out;
+        }
+        s.p = out->p;
+        s.left = out->len;
+        s.part = out->part;
+        s.n = out->n_parts;
     }
-    if ((m = calloc(1, d->sizeof_message)) == NULL) {
+    /* Every byte string must find its field, and every field its byte string. */
+    if (result_build(d, &s, 0, &m) != 0 || s.left != 0 || (s.n != 0 && s.next != s.n)) {
         goto out;
-    }
-    protobuf_c_message_init(d, m);
-    b = (ProtobufCBinaryData *)((uint8_t *)m + f->offset);
-    if (out != NULL && out->len != 0) {
-        b->data = out->p;
-        b->len = out->len;
     }
     r = codec_encode_msg(m, body, len);
 out:
-    /* Only the message struct is ours: the bytes stay the caller's. */
-    free(m);
+    /* Only the messages are ours: the bytes stay the caller's. */
+    result_free(m);
     return r;
 }

@@ -39,16 +39,18 @@ int codec_decode_msg(uint32_t opcode, const uint8_t *body, size_t len, ProtobufC
 
 /* codec_decode_msg, then fills *args from the message: key name fields (key_name,
  * private_key_name, attested_key_name, also inside nested parameters) -> key_name ("" if
- * absent); attributes -> attrs and has_attrs; alg -> alg as a PSA algorithm; bytes fields ->
+ * absent); attesting_key_name likewise; attributes -> attrs and has_attrs; alg -> alg as a PSA algorithm; bytes fields ->
  * the struct psc_bytes member of the same name; size; check_type. Every message-typed field
  * is mandatory and every oneof in a nested parameter message must be set. args points into
  * *msg, which must outlive it. On failure *msg is NULL. */
 int codec_decode_args(uint32_t opcode, const uint8_t *body, size_t len, struct psc_args *args,
                       ProtobufCMessage **msg);
 
-/* Packs opcode's Result. A Result with one bytes field gets out's bytes (out may be NULL for
- * an empty string); a Result with no field ignores out and packs to zero bytes. *body is
- * malloc'd, or NULL when *len is 0. */
+/* Packs opcode's Result from a provider's output. Its bytes fields, depth first and of a
+ * oneof the first member, take out's byte strings in order: the whole of out for a Result with
+ * one bytes field (out may be NULL for an empty string), else out->part[] (key attestation). A
+ * count that does not match is PSC_SERIALIZING_BODY_FAILED. A Result with no field ignores out
+ * and packs to zero bytes. *body is malloc'd, or NULL when *len is 0. */
 int codec_encode_bytes(uint32_t opcode, const struct psc_out *out, uint8_t **body, size_t *len);
 
 /* Packs any message (the core provider's structured results). Same *body convention. */

@@ -80,7 +80,7 @@ static int run_crypto(struct psc_provider *p, const struct psc_app *app, const s
                       const uint8_t *in, uint8_t **body, size_t *len)
 {
     struct psc_args args;
-    struct psc_out out = {NULL, 0};
+    struct psc_out out = {.p = NULL};
     ProtobufCMessage *msg = NULL;
     int rc = codec_decode_args(h->opcode, in, h->body_len, &args, &msg);
     if (rc != 0)

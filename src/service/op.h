@@ -21,20 +21,28 @@ struct psc_bytes {
 struct psc_args {
     uint32_t opcode;
     const char *key_name; /* key_name, private_key_name, attested_key_name; "" if absent */
+    const char *attesting_key_name; /* key attestation; "" if absent (the default key) */
     struct psc_attrs attrs;
     int has_attrs;
     psa_algorithm_t alg; /* the operation's alg field, as a PSA algorithm */
     struct psc_bytes data, hash, message, plaintext, ciphertext, input, peer_key, signature, salt,
-        nonce, additional_data;
+        nonce, additional_data, credential_blob, secret;
     uint64_t size;       /* PsaGenerateRandom */
     uint32_t check_type; /* CanDoCrypto: 1 use, 2 generate, 3 import, 4 derive */
 };
 
+/* Bound on the byte strings of one result (PrepareKeyAttestation has three). */
+#define PSC_OUT_PARTS_MAX 4
+
 /* The byte-string result of an operation (signature, ciphertext, data, ...). The handler
- * allocates p with malloc; the service zeroes and frees it after encoding the reply. */
+ * allocates p with malloc; the service zeroes and frees it after encoding the reply. A result
+ * of several byte strings (key attestation) is their concatenation in p, with n_parts > 0 and
+ * the length of each in part[], in the order of the Result message's bytes fields. */
 struct psc_out {
     uint8_t *p;
     size_t len;
+    size_t part[PSC_OUT_PARTS_MAX];
+    unsigned n_parts;
 };
 
 /* The application a request comes from. name is NULL when the request was not

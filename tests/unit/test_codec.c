@@ -439,7 +439,10 @@ static void decode_attestation(void **state)
     ak.parameters = &params;
     assert_int_equal(decode(PSC_OP_ATTEST_KEY, pack(&ak), &a, &msg), 0);
     assert_string_equal(a.key_name, "attested");
-    /* The mechanism's own fields stay in the message for the provider. */
+    assert_string_equal(a.attesting_key_name, "");
+    assert_bytes(a.credential_blob, blob, sizeof(blob));
+    assert_bytes(a.secret, secret, sizeof(secret));
+    /* The mechanism's own fields also stay in the message. */
     AttestKey__Operation *got = (AttestKey__Operation *)msg;
     assert_int_equal(got->parameters->activate_credential->secret.len, sizeof(secret));
     protobuf_c_message_free_unpacked(msg, NULL);
@@ -457,6 +460,11 @@ static void decode_attestation(void **state)
     pk.parameters = &pparams;
     assert_int_equal(decode(PSC_OP_PREPARE_KEY_ATTESTATION, pack(&pk), &a, &msg), 0);
     assert_string_equal(a.key_name, "inner");
+    assert_string_equal(a.attesting_key_name, "");
+    protobuf_c_message_free_unpacked(msg, NULL);
+    pac.attesting_key_name = "other";
+    assert_int_equal(decode(PSC_OP_PREPARE_KEY_ATTESTATION, pack(&pk), &a, &msg), 0);
+    assert_string_equal(a.attesting_key_name, "other");
     protobuf_c_message_free_unpacked(msg, NULL);
 }
 
@@ -576,7 +584,7 @@ static void encode_ping(void **state)
 static void encode_bytes_results(void **state)
 {
     uint8_t sig[70];
-    struct psc_out out = {sig, sizeof(sig)};
+    struct psc_out out = {.p = sig, .len = sizeof(sig)};
     uint8_t *body;
     size_t len;
     PsaSignHash__Result *res;
@@ -625,7 +633,7 @@ static void encode_bytes_results(void **state)
 static void encode_empty_and_unsupported(void **state)
 {
     uint8_t x = 1;
-    struct psc_out out = {&x, 1};
+    struct psc_out out = {.p = &x, .len = 1};
     uint8_t *body = (void *)1;
     size_t len = 99;
 
@@ -646,12 +654,66 @@ static void encode_empty_and_unsupported(void **state)
                      PSC_SERIALIZING_BODY_FAILED);
     assert_int_equal(codec_encode_bytes(PSC_OP_PING, &out, &body, &len),
                      PSC_SERIALIZING_BODY_FAILED);
-    assert_int_equal(codec_encode_bytes(PSC_OP_ATTEST_KEY, &out, &body, &len),
-                     PSC_SERIALIZING_BODY_FAILED);
     assert_int_equal(codec_encode_bytes(0x16, &out, &body, &len), PSC_SERIALIZING_BODY_FAILED);
     assert_null(body);
     assert_int_equal(len, 0);
     assert_int_equal(codec_encode_msg(NULL, &body, &len), PSC_SERIALIZING_BODY_FAILED);
+}
+
+/* Key attestation results: byte strings inside a oneof inside a message, in field order. */
+static void encode_attestation_results(void **state)
+{
+    uint8_t three[] = {'n', 'n', 'p', 'p', 'p', 'e'};
+    struct psc_out out = {.p = three, .len = sizeof(three), .part = {2, 3, 1}, .n_parts = 3};
+    uint8_t *body;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(codec_encode_bytes(PSC_OP_PREPARE_KEY_ATTESTATION, &out, &body, &len), 0);
+    PrepareKeyAttestation__Result *pr = prepare_key_attestation__result__unpack(NULL, len, body);
+    assert_non_null(pr);
+    free(body);
+    assert_non_null(pr->output);
+    assert_int_equal(
+        pr->output->mechanism_case,
+        PREPARE_KEY_ATTESTATION__PREPARE_KEY_ATTESTATION_OUTPUT__MECHANISM_ACTIVATE_CREDENTIAL);
+    const PrepareKeyAttestation__PrepareKeyAttestationOutput__ActivateCredential *ac =
+        pr->output->activate_credential;
+    assert_bytes((struct psc_bytes){ac->name.data, ac->name.len}, "nn", 2);
+    assert_bytes((struct psc_bytes){ac->public_.data, ac->public_.len}, "ppp", 3);
+    assert_bytes((struct psc_bytes){ac->attesting_key_pub.data, ac->attesting_key_pub.len}, "e", 1);
+    prepare_key_attestation__result__free_unpacked(pr, NULL);
+
+    /* A count or length that does not match the Result's fields is refused. */
+    out.n_parts = 2;
+    out.part[1] = 4;
+    assert_int_equal(codec_encode_bytes(PSC_OP_PREPARE_KEY_ATTESTATION, &out, &body, &len),
+                     PSC_SERIALIZING_BODY_FAILED);
+    out.n_parts = 0;
+    assert_int_equal(codec_encode_bytes(PSC_OP_PREPARE_KEY_ATTESTATION, &out, &body, &len),
+                     PSC_SERIALIZING_BODY_FAILED);
+    out.n_parts = 3;
+    out.part[0] = out.part[1] = out.part[2] = 1;
+    assert_int_equal(codec_encode_bytes(PSC_OP_PREPARE_KEY_ATTESTATION, &out, &body, &len),
+                     PSC_SERIALIZING_BODY_FAILED);
+    out.n_parts = PSC_OUT_PARTS_MAX + 1;
+    assert_int_equal(codec_encode_bytes(PSC_OP_PREPARE_KEY_ATTESTATION, &out, &body, &len),
+                     PSC_SERIALIZING_BODY_FAILED);
+    assert_null(body);
+
+    /* AttestKey: one byte string, the credential. */
+    out.n_parts = 0;
+    assert_int_equal(codec_encode_bytes(PSC_OP_ATTEST_KEY, &out, &body, &len), 0);
+    AttestKey__Result *ar = attest_key__result__unpack(NULL, len, body);
+    assert_non_null(ar);
+    free(body);
+    assert_non_null(ar->output);
+    assert_int_equal(ar->output->mechanism_case,
+                     ATTEST_KEY__ATTESTATION_OUTPUT__MECHANISM_ACTIVATE_CREDENTIAL);
+    assert_bytes((struct psc_bytes){ar->output->activate_credential->credential.data,
+                                    ar->output->activate_credential->credential.len},
+                 three, sizeof(three));
+    attest_key__result__free_unpacked(ar, NULL);
 }
 
 static void encode_core_messages(void **state)
@@ -727,6 +789,7 @@ int main(void)
         cmocka_unit_test(encode_ping),
         cmocka_unit_test(encode_bytes_results),
         cmocka_unit_test(encode_empty_and_unsupported),
+        cmocka_unit_test(encode_attestation_results),
         cmocka_unit_test(encode_core_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

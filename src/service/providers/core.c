@@ -297,7 +297,7 @@ static int op_delete_client(struct psc_service *s, const struct psc_app *app, co
         provider_keys(p, &victim, &e, &ne);
         for (size_t k = 0; destroy && k < ne; k++) {
             struct psc_args a = {.opcode = PSC_OP_PSA_DESTROY_KEY, .key_name = e[k].key_name};
-            struct psc_out out = {NULL, 0};
+            struct psc_out out = {.p = NULL};
             int drc = destroy(p, &victim, &a, &out);
             free(out.p);
             if (drc != 0)
