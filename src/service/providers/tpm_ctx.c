@@ -362,33 +362,43 @@ out:
     return ret;
 }
 
-TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *out)
+TSS2_RC tpm_ek_load(struct tpm_provider *t, ESYS_TR *ek, TPM2B_PUBLIC **pub)
 {
     TPM2B_SENSITIVE_CREATE sens = {0};
-    TPM2B_PUBLIC pub;
+    TPM2B_PUBLIC tmpl;
     TPM2B_DATA outside = {0};
     TPML_PCR_SELECTION pcr = {0};
     TPM2B_PUBLIC *out_pub = NULL;
     TPM2B_CREATION_DATA *cd = NULL;
     TPM2B_DIGEST *ch = NULL;
     TPMT_TK_CREATION *ct = NULL;
-    TPM2B_NAME *name = NULL;
-    ESYS_TR ek = ESYS_TR_NONE;
-    tpm_ek_template(&pub);
+    *ek = ESYS_TR_NONE;
+    tpm_ek_template(&tmpl);
     tpm_session_use(t, 1, 0);
     TSS2_RC rc =
         Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, t->session, ESYS_TR_NONE, ESYS_TR_NONE,
-                           &sens, &pub, &outside, &pcr, &ek, &out_pub, &cd, &ch, &ct);
+                           &sens, &tmpl, &outside, &pcr, ek, &out_pub, &cd, &ch, &ct);
+    if (rc == TSS2_RC_SUCCESS && pub)
+        *pub = out_pub;
+    else
+        Esys_Free(out_pub);
+    Esys_Free(cd);
+    Esys_Free(ch);
+    Esys_Free(ct);
+    return rc;
+}
+
+TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *out)
+{
+    ESYS_TR ek;
+    TPM2B_NAME *name = NULL;
+    TSS2_RC rc = tpm_ek_load(t, &ek, NULL);
     if (rc == TSS2_RC_SUCCESS)
         rc = Esys_TR_GetName(t->esys, ek, &name);
     if (rc == TSS2_RC_SUCCESS)
         *out = *name;
     if (ek != ESYS_TR_NONE)
         (void)Esys_FlushContext(t->esys, ek);
-    Esys_Free(out_pub);
-    Esys_Free(cd);
-    Esys_Free(ch);
-    Esys_Free(ct);
     Esys_Free(name);
     return rc;
 }

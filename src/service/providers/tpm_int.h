@@ -127,6 +127,10 @@ int tpm_root_check(struct tpm_provider *t, char *err, size_t err_len);
 /* Opens the TCTI and ESAPI context, probes the cipher, starts the session and creates the root
  * key. On failure a message goes to err. *no_tpm is set when the TCTI itself cannot be opened. */
 int tpm_ctx_open(struct tpm_provider *t, int *no_tpm, char *err, size_t err_len);
+/* Creates the TPM's endorsement key from its template (the key is the same at every creation):
+ * *ek is its handle, to flush; *pub (if not NULL) its public area, to Esys_Free. Needs the
+ * endorsement hierarchy's password. Caller holds t->lock. */
+TSS2_RC tpm_ek_load(struct tpm_provider *t, ESYS_TR *ek, TPM2B_PUBLIC **pub);
 /* The name of the TPM's endorsement key (created, named and flushed). */
 TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *name);
 /* Closes the context without flushing: its objects are left to whoever opens the TPM next. */
