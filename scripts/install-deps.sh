@@ -21,7 +21,7 @@ apt-get install -y -q --no-install-recommends \
     librust-parsec-interface-dev \
     libp11-kit-dev softhsm2 opensc libengine-pkcs11-openssl openssh-client openssh-server gnutls-bin \
     debhelper dpkg-dev fakeroot devscripts lintian adduser systemd systemd-container man-db util-linux \
-    libtss2-dev swtpm swtpm-tools tpm2-tools
+    libtss2-dev swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 dbus-daemon
 # JWT-SVID (PARSEC_JWT_SVID): nghttp2 carries the SPIFFE Workload API client's gRPC; the tests'
 # Workload API is Python gRPC signing its tokens with PyJWT.
 apt-get install -y -q --no-install-recommends \
