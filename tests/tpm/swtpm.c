@@ -66,7 +66,7 @@ static int accepts(int port)
     return ok;
 }
 
-static void launch(struct swtpm *s)
+static void launch_flags(struct swtpm *s, const char *flags)
 {
     char state[300], server[80], ctrl[80], log[300];
     snprintf(state, sizeof(state), "dir=%s", s->dir);
@@ -81,8 +81,12 @@ static void launch(struct swtpm *s)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server,
-               "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", (char *)NULL);
+        if (flags)
+            execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server,
+                   "--ctrl", ctrl, "--flags", flags, (char *)NULL);
+        else
+            execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server,
+                   "--ctrl", ctrl, (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < SWTPM_START_POLLS; i++) {
@@ -96,6 +100,11 @@ static void launch(struct swtpm *s)
         poll(NULL, 0, 20);
     }
     fail_msg("swtpm does not accept connections on port %d", s->port);
+}
+
+static void launch(struct swtpm *s)
+{
+    launch_flags(s, "not-need-init,startup-clear");
 }
 
 void swtpm_start(struct swtpm *s)
@@ -123,6 +132,29 @@ void swtpm_restart(struct swtpm *s)
 {
     swtpm_stop(s);
     launch(s);
+}
+
+void swtpm_restart_failed(struct swtpm *s)
+{
+    swtpm_stop(s);
+    char path[300];
+    snprintf(path, sizeof(path), "%s/tpm2-00.permall", s->dir);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    uint8_t buf[8192];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    assert_true(n > 300);
+    for (size_t i = 200; i < n; i += 97)
+        buf[i] ^= 0xff;
+    rewind(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    /* Started without "not-need-init", it initialises the TPM on the control channel's INIT,
+     * which fails on this state and leaves libtpms in failure mode. */
+    launch_flags(s, NULL);
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "swtpm_ioctl --tcp 127.0.0.1:%d -i >/dev/null 2>&1", s->port + 1);
+    assert_int_not_equal(system(cmd), 0);
 }
 
 void swtpm_cleanup(struct swtpm *s)

@@ -20,6 +20,9 @@ void swtpm_start(struct swtpm *s);
 void swtpm_stop(struct swtpm *s);
 /* Starts swtpm again on the same state and ports: a TPM reset (cold boot). */
 void swtpm_restart(struct swtpm *s);
+/* Starts swtpm again on its state with the NV data corrupted: the TPM is in failure mode and
+ * answers every command with TPM_RC_FAILURE. */
+void swtpm_restart_failed(struct swtpm *s);
 /* Stops it and removes its state. */
 void swtpm_cleanup(struct swtpm *s);
 /* Runs a tpm2-tools command against this TPM ("tpm2_changeauth -c owner x"); returns its exit

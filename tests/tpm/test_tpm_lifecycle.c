@@ -222,6 +222,18 @@ static void tcti_errors(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
+/* A TPM in failure mode (its NV state corrupt): the start stops with a message that says so. */
+static void failure_mode(void **state)
+{
+    (void)state;
+    assert_int_equal(swtpm_tool(&S, "tpm2_getrandom 8 >/dev/null"), 0);
+    assert_int_equal(swtpm_tool(&S, "tpm2_shutdown -c"), 0);
+    swtpm_restart_failed(&S);
+    daemon_prepare(&D, tpm_config(&S, "", NULL, NULL));
+    assert_int_equal(daemon_launch(&D, NULL), -1);
+    assert_true(daemon_log_contains(&D, "the TPM is in failure mode"));
+}
+
 /* After an owner-hierarchy clear the keys made under the old root key are gone: the service
  * starts, reports each once and drops its mapping; imported public keys stay. */
 static void owner_clear(void **state)
@@ -305,6 +317,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tpm_reset_keeps_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(owner_hierarchy_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(tcti_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(failure_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(owner_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(another_tpm, setup, teardown),
     };
