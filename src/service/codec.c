@@ -509,6 +509,11 @@ static void result_free(ProtobufCMessage *m)
     }
     for (unsigned i = 0; i < m->descriptor->n_fields; i++) {
         f = &m->descriptor->fields[i];
+        /* The members of a oneof share their storage: only the one set is a message. */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)((const uint8_t *)m + f->quantifier_offset) != f->id) {
+            continue;
+        }
         if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
             result_free(*(ProtobufCMessage **)((uint8_t *)m + f->offset));
         }
