@@ -264,6 +264,27 @@ static void activate_credential(void **state)
     }
 }
 
+/* An imported key pair is in the TPM too, and can prove it; its public area shows the verifier
+ * that the TPM did not make it (no fixedTPM, no sensitiveDataOrigin). */
+static void imported_pair(void **state)
+{
+    (void)state;
+    uint8_t d[32];
+    for (size_t i = 0; i < sizeof(d); i++)
+        d[i] = (uint8_t)(i + 1);
+    assert_int_equal(
+        op_import(&C, "imported", ecc_sign_attrs(256, HASH(SHA_256)), buf_copy(d, sizeof(d))), 0);
+    struct prepared p;
+    assert_int_equal(prepare(&C, "imported", NULL, &p), 0);
+    TPMT_PUBLIC area = check_prepared("imported", &p);
+    assert_false(area.objectAttributes & TPMA_OBJECT_FIXEDTPM);
+    assert_false(area.objectAttributes & TPMA_OBJECT_SENSITIVEDATAORIGIN);
+    struct credential cr = make_credential(&p, SECRET_HEX);
+    struct buf got;
+    assert_int_equal(activate(&C, "imported", NULL, cr.blob, cr.secret, &got), 0);
+    assert_true(buf_eq(got, hex_buf(SECRET_HEX)));
+}
+
 /* A credential made for one key does not open with another, and data the TPM cannot use is an
  * invalid argument (the original's own test cases). */
 static void bad_credentials(void **state)
@@ -389,6 +410,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(activate_credential, e2e_arena_free),
+        cmocka_unit_test_teardown(imported_pair, e2e_arena_free),
         cmocka_unit_test_teardown(bad_credentials, e2e_arena_free),
         cmocka_unit_test_teardown(refusals, e2e_arena_free),
         cmocka_unit_test_teardown(with_full_cache, e2e_arena_free),
