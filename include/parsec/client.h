@@ -23,7 +23,8 @@
  *  - Lists are returned in arrays the library allocates; free them with the matching
  *    parsec_*_free function (NULL-safe). On failure the output list is NULL and its count 0.
  *  - Secrets the library handles (exported keys, decrypted plaintexts, shared secrets, key
- *    material being imported) are wiped from its own buffers before they are freed.
+ *    material being imported, activated credentials) are wiped from its own buffers before
+ *    they are freed.
  *  - Cryptographic operations (parsec_generate_key and below) go to the client's implicit
  *    provider. If it is Core (0), they fail with PARSEC_ERROR_INVALID_PROVIDER and nothing is
  *    sent. Core operations (ping, list_*, delete_client) always go to provider 0. The TPM key
