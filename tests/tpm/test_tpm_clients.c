@@ -91,6 +91,9 @@ static void libparsec(void **state)
 static int setup_attest(void **state)
 {
     (void)state;
+    /* tpm2-tools is the verifier. */
+    if (system("command -v tpm2_makecredential >/dev/null 2>&1") != 0)
+        skip();
     swtpm_start(&S);
     tpm_read_ek(&S, EK_AUTH);
     daemon_start(&D, tpm_config(&S, "", "endorsement_hierarchy_auth = \"" EK_AUTH "\"\n", NULL));
@@ -242,8 +245,8 @@ static void tool(void **state)
 
 int main(void)
 {
-    if (!swtpm_available() || system("command -v tpm2_makecredential >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "swtpm or tpm2-tools is not installed: TPM tests skipped\n");
+    if (!swtpm_available()) {
+        fprintf(stderr, "swtpm is not installed: TPM tests skipped\n");
         return TPM_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
