@@ -450,10 +450,10 @@ PARSEC_API int parsec_generate_random(struct parsec_client *client, uint8_t *out
  * PARSEC_ERROR_PSA_INVALID_ARGUMENT (a credential that does not open with this key). A reply
  * without the ActivateCredential output -> PARSEC_ERROR_ENCODING. */
 
-/* Buffer sizes that hold any answer: a TPM2B_NAME (a hash algorithm and a digest up to
- * SHA-512, sizeof(TPMU_NAME) in the TSS), a marshalled TPMT_PUBLIC (RSA keys up to 4096 bits,
- * sizeof(TPMT_PUBLIC) in the TSS), a DER RSAPublicKey of up to 4096 bits with an exponent of
- * up to 32 bits, and a TPM2B_DIGEST (sizeof(TPMU_HA)). */
+/* Buffer sizes that hold any answer of a TPM whose keys are at most RSA 4096: a TPM2B_NAME
+ * (a hash algorithm and a digest up to SHA-512; sizeof(TPMU_NAME) in the TSS), a marshalled
+ * TPMT_PUBLIC (sizeof(TPMT_PUBLIC) in the TSS), a DER RSAPublicKey with an exponent of up to
+ * 32 bits, and a TPM2B_DIGEST (sizeof(TPMU_HA)). */
 #define PARSEC_TPM_NAME_MAX 68
 #define PARSEC_TPM_PUBLIC_MAX 612
 #define PARSEC_ATTESTING_KEY_PUB_MAX 528

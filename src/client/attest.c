@@ -1,6 +1,5 @@
 /* TPM key attestation with ActivateCredential (operations.md §8): PrepareKeyAttestation and
  * AttestKey, always sent to the TPM provider, as the original client's helpers are. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "attest_key.pb-c.h"

@@ -87,6 +87,11 @@ static void libparsec(void **state)
 
 #define EK_AUTH "endorsement_pass"
 
+/* The buffer sizes client.h promises are those of the TSS's structures. */
+_Static_assert(PARSEC_TPM_NAME_MAX == sizeof(TPMU_NAME), "TPM name size");
+_Static_assert(PARSEC_TPM_PUBLIC_MAX == sizeof(TPMT_PUBLIC), "TPM public area size");
+_Static_assert(PARSEC_TPM_CREDENTIAL_MAX == sizeof(TPMU_HA), "TPM digest size");
+
 /* A TPM whose endorsement hierarchy has a password, which the service is given. */
 static int setup_attest(void **state)
 {
