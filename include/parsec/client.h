@@ -23,10 +23,12 @@
  *  - Lists are returned in arrays the library allocates; free them with the matching
  *    parsec_*_free function (NULL-safe). On failure the output list is NULL and its count 0.
  *  - Secrets the library handles (exported keys, decrypted plaintexts, shared secrets, key
- *    material being imported) are wiped from its own buffers before they are freed.
+ *    material being imported, activated credentials) are wiped from its own buffers before
+ *    they are freed.
  *  - Cryptographic operations (parsec_generate_key and below) go to the client's implicit
  *    provider. If it is Core (0), they fail with PARSEC_ERROR_INVALID_PROVIDER and nothing is
- *    sent. Core operations (ping, list_*, delete_client) always go to provider 0.
+ *    sent. Core operations (ping, list_*, delete_client) always go to provider 0. The TPM key
+ *    attestation functions always go to the TPM provider (3).
  *  - A client may be used by several threads at once: each call uses its own connection and a
  *    snapshot of the settings taken under the client's lock. The setters may be called at any
  *    time; calls already running keep the settings they started with.
@@ -428,6 +430,57 @@ PARSEC_API int parsec_raw_key_agreement(struct parsec_client *client, psa_algori
 /* PsaGenerateRandom: fills out[0 .. size) (in several requests of at most PARSEC_RANDOM_CHUNK
  * bytes when size is larger). size 0 sends nothing. */
 PARSEC_API int parsec_generate_random(struct parsec_client *client, uint8_t *out, size_t size);
+
+/* ---- TPM key attestation ------------------------------------------------------------------ */
+
+/* Key attestation with TPM2_ActivateCredential (TPM provider only, experimental in the
+ * protocol). A third party (a verifier) gets the key's TPM name and public area and the TPM's
+ * endorsement key from parsec_prepare_activate_credential, checks them, and makes a credential
+ * (TPM2_MakeCredential, e.g. `tpm2_makecredential -T none`): a secret of its choice encrypted
+ * to the endorsement key and bound to the key's name. Only the TPM that holds both keys gets
+ * the secret back through parsec_activate_credential, which proves the key lives in that TPM.
+ *
+ * Both functions first send ListProviders: a service that does not list the TPM provider gives
+ * PARSEC_ERROR_NO_PROVIDER and nothing more is sent. The request then goes to the TPM provider
+ * whatever the implicit provider is (Core included), with the client's authentication.
+ * attesting_key_name NULL (or "") is the default attesting key, the TPM's endorsement key; the
+ * service supports no other today (PARSEC_ERROR_PSA_NOT_SUPPORTED). Other errors from the
+ * service: PARSEC_ERROR_PSA_DOES_NOT_EXIST (no such key), PARSEC_ERROR_PSA_GENERIC_ERROR (the
+ * endorsement hierarchy refused the service's password: its endorsement_hierarchy_auth),
+ * PARSEC_ERROR_PSA_INVALID_ARGUMENT (a credential that does not open with this key). A reply
+ * without the ActivateCredential output -> PARSEC_ERROR_ENCODING. */
+
+/* Buffer sizes that hold any answer of a TPM whose keys are at most RSA 4096: a TPM2B_NAME
+ * (a hash algorithm and a digest up to SHA-512; sizeof(TPMU_NAME) in the TSS), a marshalled
+ * TPMT_PUBLIC (sizeof(TPMT_PUBLIC) in the TSS), a DER RSAPublicKey with an exponent of up to
+ * 32 bits, and a TPM2B_DIGEST (sizeof(TPMU_HA)). */
+#define PARSEC_TPM_NAME_MAX 68
+#define PARSEC_TPM_PUBLIC_MAX 612
+#define PARSEC_ATTESTING_KEY_PUB_MAX 528
+#define PARSEC_TPM_CREDENTIAL_MAX 64
+
+/* PrepareKeyAttestation: what a verifier needs to make a credential for key key_name:
+ *  - name: the key's TPM name (contents of its TPM2B_NAME: algorithm id || digest);
+ *  - public_area: its public area (a marshalled TPMT_PUBLIC, whose hash is the name);
+ *  - attesting_key_pub: the attesting key's public key (DER RSAPublicKey, RSA 2048 for the
+ *    endorsement key).
+ * Three output buffers of the usual form. If any is too small the call returns
+ * PARSEC_ERROR_BUFFER_TOO_SMALL, writes none of them, and stores all three needed lengths;
+ * buffers of the PARSEC_*_MAX sizes above are always large enough. */
+PARSEC_API int parsec_prepare_activate_credential(
+    struct parsec_client *client, const char *key_name, const char *attesting_key_name,
+    uint8_t *name, size_t name_size, size_t *name_len, uint8_t *public_area, size_t public_size,
+    size_t *public_len, uint8_t *attesting_key_pub, size_t pub_size, size_t *pub_len);
+
+/* AttestKey: TPM2_ActivateCredential with key key_name and the attesting key on a credential
+ * made by the verifier: credential_blob is the contents of its TPM2B_ID_OBJECT, secret that of
+ * its TPM2B_ENCRYPTED_SECRET. out receives the verifier's secret (contents of a TPM2B_DIGEST,
+ * at most PARSEC_TPM_CREDENTIAL_MAX bytes), which the library wipes from its own buffers. */
+PARSEC_API int parsec_activate_credential(struct parsec_client *client, const char *key_name,
+                                          const char *attesting_key_name,
+                                          const uint8_t *credential_blob, size_t blob_len,
+                                          const uint8_t *secret, size_t secret_len, uint8_t *out,
+                                          size_t out_size, size_t *out_len);
 
 /* ---- the easy path ------------------------------------------------------------------------ */
 

@@ -114,7 +114,8 @@ enum parsec_error {
     PARSEC_ERROR_INVALID_SERVICE_RESPONSE_TYPE = PARSEC_ERROR_LOCAL_BASE + 5,
     /* A cryptographic operation while the implicit provider is Core (nothing is sent). */
     PARSEC_ERROR_INVALID_PROVIDER = PARSEC_ERROR_LOCAL_BASE + 6,
-    /* Bootstrap: the service lists no provider. */
+    /* Bootstrap: the service lists no provider. TPM key attestation: it does not list the TPM
+     * provider. */
     PARSEC_ERROR_NO_PROVIDER = PARSEC_ERROR_LOCAL_BASE + 7,
     /* Bootstrap: no authenticator the client supports. */
     PARSEC_ERROR_NO_AUTHENTICATOR = PARSEC_ERROR_LOCAL_BASE + 8,

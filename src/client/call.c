@@ -139,6 +139,8 @@ int cl_settings_get(struct parsec_client *c, enum cl_route route, struct cl_sett
             return PARSEC_ERROR_INVALID_PROVIDER;
         }
         s->provider = (uint8_t)provider;
+    } else if (route == CL_ROUTE_TPM) {
+        s->provider = PARSEC_PROVIDER_TPM;
     }
     return 0;
 }

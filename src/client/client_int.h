@@ -40,6 +40,7 @@ enum cl_route {
     CL_ROUTE_CORE,        /* provider 0, the client's authentication */
     CL_ROUTE_CORE_NOAUTH, /* provider 0, no authentication (Ping, bootstrap) */
     CL_ROUTE_CRYPTO,      /* the implicit provider (not Core), the client's authentication */
+    CL_ROUTE_TPM,         /* the TPM provider whatever the implicit one, the client's auth */
 };
 
 /* Takes a snapshot of the client's settings for one request. 0 or PARSEC_ERROR_NO_MEMORY. */

@@ -142,6 +142,17 @@ static void test_exports(void **state)
     static const char *const psa[] = {"psa_", "parsec_psa_", "mbedtls_psa_crypto_free"};
     check_exports(LIBPARSEC_SO, client, 1);
     check_exports(LIBPARSEC_PSA_SO, psa, 3);
+    /* Functions added after the first release are in the version node that added them. */
+    static const char *const added[] = {"parsec_prepare_activate_credential@@LIBPARSEC_1.1",
+                                        "parsec_activate_credential@@LIBPARSEC_1.1",
+                                        "parsec_list_keys@@LIBPARSEC_1"};
+    for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "nm -D --defined-only '%s' | grep -q ' %s$'", LIBPARSEC_SO,
+                 added[i]);
+        if (system(cmd) != 0)
+            fail_msg("%s does not export %s", LIBPARSEC_SO, added[i]);
+    }
 }
 
 int main(void)

@@ -7,51 +7,18 @@
  * handed out with it, and that public area must hold the key's own public key. */
 #define _GNU_SOURCE
 #include <signal.h>
-#include <tss2/tss2_mu.h>
 
 #include <openssl/evp.h>
 
 #include "attest_key.pb-c.h"
 #include "prepare_key_attestation.pb-c.h"
-#include "tpm_test.h"
+#include "tpm_credential.h"
 
 #define EK_AUTH "endorsement_pass"
 
 static struct swtpm S;
 static struct daemon D;
 static struct caller C;
-
-static void tool(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    assert_int_equal(swtpm_tool(&S, cmd), 0);
-}
-
-static struct buf slurp(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", S.dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct buf b = {e2e_alloc(4096), 0};
-    b.n = fread(b.p, 1, 4096, f);
-    fclose(f);
-    return b;
-}
-
-static void spill(const char *name, struct buf b)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", S.dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b.p, 1, b.n, f), b.n);
-    assert_int_equal(fclose(f), 0);
-}
 
 static const char *config(int with_ek_auth)
 {
@@ -63,13 +30,7 @@ static int group_setup(void **state)
 {
     (void)state;
     swtpm_start(&S);
-    /* The endorsement hierarchy gets a password, as on a provisioned machine, and the third
-     * party learns the endorsement key from the TPM itself, in DER RSAPublicKey form. */
-    tool("tpm2_changeauth -c e " EK_AUTH);
-    tool("tpm2_createek -P " EK_AUTH " -c %s/ek.ctx -G rsa -u %s/ek.pem -f pem", S.dir, S.dir);
-    tool("tpm2_flushcontext -t");
-    tool("openssl rsa -pubin -in %s/ek.pem -RSAPublicKey_out -outform DER -out %s/ek.der", S.dir,
-         S.dir);
+    tpm_read_ek(&S, EK_AUTH);
     daemon_start(&D, config(1));
     C = tpm_caller(&D, "attest");
     return 0;
@@ -184,13 +145,9 @@ static TPMT_PUBLIC check_prepared(const char *key, const struct prepared *p)
         const uint8_t *m = memmem(pub.p, pub.n, area.unique.rsa.buffer, n);
         assert_non_null(m);
     }
-    assert_true(buf_eq(p->ek, slurp("ek.der")));
+    assert_true(buf_eq(p->ek, tpm_file(&S, "ek.der")));
     return area;
 }
-
-struct credential {
-    struct buf blob, secret;
-};
 
 static struct buf hex_buf(const char *hex)
 {
@@ -203,31 +160,9 @@ static struct buf hex_buf(const char *hex)
     return b;
 }
 
-/* tpm2_makecredential offline, as a remote verifier runs it: the endorsement key from the
- * service's answer (converted to PEM by OpenSSL), the secret, the key's name. */
-static struct credential make_credential(const struct prepared *p, const char *secret_hex)
+static struct tpm_credential make_credential(const struct prepared *p, const char *secret_hex)
 {
-    spill("attesting.der", p->ek);
-    tool("openssl rsa -RSAPublicKey_in -inform DER -in %s/attesting.der -pubout -out "
-         "%s/attesting.pem",
-         S.dir, S.dir);
-    char name_hex[2 * 34 + 1];
-    for (size_t i = 0; i < p->name.n; i++)
-        snprintf(name_hex + 2 * i, 3, "%02x", p->name.p[i]);
-    spill("secret.bin", hex_buf(secret_hex));
-    tool("tpm2_makecredential -T none -G rsa -u %s/attesting.pem -s %s/secret.bin -n %s -o "
-         "%s/cred.out",
-         S.dir, S.dir, name_hex, S.dir);
-    /* tpm2-tools' file: magic, version, then TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET. */
-    struct buf f = slurp("cred.out");
-    TPM2B_ID_OBJECT id = {0};
-    TPM2B_ENCRYPTED_SECRET es = {0};
-    size_t off = 8;
-    assert_true(f.n > off);
-    assert_int_equal(Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(f.p, f.n, &off, &id), 0);
-    assert_int_equal(Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(f.p, f.n, &off, &es), 0);
-    assert_int_equal(off, f.n);
-    return (struct credential){buf_copy(id.credential, id.size), buf_copy(es.secret, es.size)};
+    return tpm_make_credential(&S, p->ek, p->name, hex_buf(secret_hex));
 }
 
 static struct buf filled(uint8_t v, size_t n)
@@ -257,7 +192,7 @@ static void activate_credential(void **state)
         assert_true(area.objectAttributes & TPMA_OBJECT_FIXEDTPM);
         assert_true(area.objectAttributes & TPMA_OBJECT_SENSITIVEDATAORIGIN);
         const char *secret = i == 0 ? SECRET_HEX : "0123456789abcdef0123456789abcdef0123";
-        struct credential cr = make_credential(&p, secret);
+        struct tpm_credential cr = make_credential(&p, secret);
         struct buf got;
         assert_int_equal(activate(&C, keys[i], NULL, cr.blob, cr.secret, &got), 0);
         assert_true(buf_eq(got, hex_buf(secret)));
@@ -294,7 +229,7 @@ static void bad_credentials(void **state)
     assert_int_equal(op_generate(&C, "bad-b", ecc_sign_attrs(256, HASH(SHA_256))), 0);
     struct prepared pa;
     assert_int_equal(prepare(&C, "bad-a", NULL, &pa), 0);
-    struct credential cr = make_credential(&pa, SECRET_HEX);
+    struct tpm_credential cr = make_credential(&pa, SECRET_HEX);
     struct buf got;
     assert_int_equal(activate(&C, "bad-b", NULL, cr.blob, cr.secret, &got),
                      PSC_PSA_INVALID_ARGUMENT);
@@ -347,7 +282,7 @@ static void refusals(void **state)
                                pub),
                      0);
     assert_int_equal(prepare(&C, "mine-public", NULL, &p), 0);
-    struct credential cr = make_credential(&p, SECRET_HEX);
+    struct tpm_credential cr = make_credential(&p, SECRET_HEX);
     assert_int_equal(activate(&C, "mine-public", NULL, cr.blob, cr.secret, &got),
                      PSC_PSA_INVALID_ARGUMENT);
 }
@@ -364,7 +299,7 @@ static void with_full_cache(void **state)
     }
     struct prepared p;
     assert_int_equal(prepare(&C, "full-0", NULL, &p), 0);
-    struct credential cr = make_credential(&p, SECRET_HEX);
+    struct tpm_credential cr = make_credential(&p, SECRET_HEX);
     for (int i = 1; i < 4; i++) {
         snprintf(name, sizeof(name), "full-%d", i);
         sign_checked(&C, name, SIG_ECDSA, HASH(SHA_256), "prime256v1");
@@ -381,7 +316,7 @@ static void without_endorsement_password(void **state)
     (void)state;
     struct prepared p;
     assert_int_equal(prepare(&C, "rsa-sign", NULL, &p), 0);
-    struct credential cr = make_credential(&p, SECRET_HEX);
+    struct tpm_credential cr = make_credential(&p, SECRET_HEX);
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     daemon_write_config(&D, config(0));
     assert_int_equal(daemon_launch(&D, NULL), 0);
@@ -394,7 +329,7 @@ static void without_endorsement_password(void **state)
     sign_checked(&C, "rsa-sign", SIG_PKCS1, HASH(SHA_256), NULL);
     /* Back with the password, after a TPM reset (the endorsement key is the same after one). */
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
-    tool("tpm2_shutdown -c");
+    tpm_tool(&S, "tpm2_shutdown -c");
     swtpm_restart(&S);
     daemon_write_config(&D, config(1));
     assert_int_equal(daemon_launch(&D, NULL), 0);

@@ -1,11 +1,12 @@
 /* The project's clients against the TPM provider, on a service whose only crypto provider is
- * the TPM: libparsec (which picks it as its implicit provider) and parsec-tool. */
+ * the TPM: libparsec (which picks it as its implicit provider, and attests keys with it) and
+ * parsec-tool. */
 #define _GNU_SOURCE
 #include <openssl/pem.h>
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "tpm_test.h"
+#include "tpm_credential.h"
 #ifdef HAVE_LIBPARSEC
 #include <parsec/client.h>
 #endif
@@ -83,6 +84,110 @@ static void libparsec(void **state)
     assert_int_equal(parsec_destroy_key(cl, "lib-ecc"), 0);
     parsec_client_free(cl);
 }
+
+#define EK_AUTH "endorsement_pass"
+
+/* The buffer sizes client.h promises are those of the TSS's structures. */
+_Static_assert(PARSEC_TPM_NAME_MAX == sizeof(TPMU_NAME), "TPM name size");
+_Static_assert(PARSEC_TPM_PUBLIC_MAX == sizeof(TPMT_PUBLIC), "TPM public area size");
+_Static_assert(PARSEC_TPM_CREDENTIAL_MAX == sizeof(TPMU_HA), "TPM digest size");
+
+/* A TPM whose endorsement hierarchy has a password, which the service is given. */
+static int setup_attest(void **state)
+{
+    (void)state;
+    /* tpm2-tools is the verifier. */
+    if (system("command -v tpm2_makecredential >/dev/null 2>&1") != 0)
+        skip();
+    swtpm_start(&S);
+    tpm_read_ek(&S, EK_AUTH);
+    daemon_start(&D, tpm_config(&S, "", "endorsement_hierarchy_auth = \"" EK_AUTH "\"\n", NULL));
+    return 0;
+}
+
+/* Key attestation through libparsec, the verifier being tpm2-tools: the name handed out is
+ * the hash of the public area, the attesting key is the TPM's endorsement key, and the secret
+ * the verifier encrypted to it comes back for each key. */
+static void libparsec_attestation(void **state)
+{
+    (void)state;
+    char ep[400];
+    snprintf(ep, sizeof(ep), "unix:%s", D.sock);
+    struct parsec_client_config cfg = {.endpoint = ep, .app_name = "libparsec-attest"};
+    struct parsec_client *cl = NULL;
+    assert_int_equal(parsec_client_new(&cl, &cfg), 0);
+    assert_int_equal(parsec_client_provider(cl), PARSEC_PROVIDER_TPM);
+    assert_int_equal(parsec_rsa_encrypt_key_create(cl, "att-rsa", 2048), 0);
+    assert_int_equal(parsec_ecc_key_create(cl, "att-ecc"), 0);
+    static const char *const keys[] = {"att-rsa", "att-ecc"};
+    uint8_t name[PARSEC_TPM_NAME_MAX], pub[PARSEC_TPM_PUBLIC_MAX], ek[PARSEC_ATTESTING_KEY_PUB_MAX],
+        cred[PARSEC_TPM_CREDENTIAL_MAX];
+    size_t name_len = 0, pub_len = 0, ek_len = 0, cred_len = 0;
+    struct tpm_credential cr = {0};
+    struct buf secret = buf_str("a verifier's secret, 32 bytes..");
+    for (size_t i = 0; i < 2; i++) {
+        /* The second key is attested with Core as the implicit provider: the requests still go
+         * to the TPM provider. */
+        assert_int_equal(
+            parsec_client_set_provider(cl, i ? PARSEC_PROVIDER_CORE : PARSEC_PROVIDER_TPM), 0);
+        assert_int_equal(parsec_prepare_activate_credential(cl, keys[i], NULL, name, sizeof(name),
+                                                            &name_len, pub, sizeof(pub), &pub_len,
+                                                            ek, sizeof(ek), &ek_len),
+                         0);
+        assert_int_equal(name_len, 34);
+        assert_int_equal(name[0], 0x00);
+        assert_int_equal(name[1], 0x0b); /* TPM_ALG_SHA256 */
+        struct buf md = digest(HASH(SHA_256), buf_copy(pub, pub_len));
+        assert_memory_equal(name + 2, md.p, 32);
+        assert_true(buf_eq(buf_copy(ek, ek_len), tpm_file(&S, "ek.der")));
+        cr = tpm_make_credential(&S, buf_copy(ek, ek_len), buf_copy(name, name_len), secret);
+        memset(cred, 0, sizeof(cred));
+        assert_int_equal(parsec_activate_credential(cl, keys[i], NULL, cr.blob.p, cr.blob.n,
+                                                    cr.secret.p, cr.secret.n, cred, sizeof(cred),
+                                                    &cred_len),
+                         0);
+        assert_true(buf_eq(buf_copy(cred, cred_len), secret));
+    }
+    assert_int_equal(parsec_client_set_provider(cl, PARSEC_PROVIDER_TPM), 0);
+
+    /* Buffers too small: the needed lengths, nothing written. */
+    uint8_t small[8];
+    memset(small, 0xee, sizeof(small));
+    size_t nl = 0, pl = 0, el = 0;
+    assert_int_equal(parsec_prepare_activate_credential(cl, "att-ecc", NULL, small, sizeof(small),
+                                                        &nl, pub, sizeof(pub), &pl, ek, sizeof(ek),
+                                                        &el),
+                     PARSEC_ERROR_BUFFER_TOO_SMALL);
+    assert_int_equal(nl, name_len);
+    assert_int_equal(pl, pub_len);
+    assert_int_equal(el, ek_len);
+    for (size_t k = 0; k < sizeof(small); k++)
+        assert_int_equal(small[k], 0xee);
+    assert_int_equal(parsec_activate_credential(cl, "att-ecc", NULL, cr.blob.p, cr.blob.n,
+                                                cr.secret.p, cr.secret.n, small, sizeof(small),
+                                                &cred_len),
+                     PARSEC_ERROR_BUFFER_TOO_SMALL);
+    assert_int_equal(cred_len, secret.n);
+    for (size_t k = 0; k < sizeof(small); k++)
+        assert_int_equal(small[k], 0xee);
+
+    /* The service's refusals come through. */
+    assert_int_equal(parsec_activate_credential(cl, "att-rsa", NULL, cr.blob.p, cr.blob.n,
+                                                cr.secret.p, cr.secret.n, cred, sizeof(cred),
+                                                &cred_len),
+                     PARSEC_ERROR_PSA_INVALID_ARGUMENT);
+    assert_int_equal(parsec_prepare_activate_credential(cl, "att-ecc", "att-rsa", name,
+                                                        sizeof(name), &name_len, pub, sizeof(pub),
+                                                        &pub_len, ek, sizeof(ek), &ek_len),
+                     PARSEC_ERROR_PSA_NOT_SUPPORTED);
+    assert_int_equal(parsec_prepare_activate_credential(cl, "none", NULL, name, sizeof(name),
+                                                        &name_len, pub, sizeof(pub), &pub_len, ek,
+                                                        sizeof(ek), &ek_len),
+                     PARSEC_ERROR_PSA_DOES_NOT_EXIST);
+    assert_int_equal(parsec_destroy_key(cl, "att-rsa"), 0);
+    assert_int_equal(parsec_destroy_key(cl, "att-ecc"), 0);
+    parsec_client_free(cl);
+}
 #endif
 
 #ifdef PARSEC_TOOL_BIN
@@ -152,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #ifdef HAVE_LIBPARSEC
         cmocka_unit_test_setup_teardown(libparsec, setup, teardown),
+        cmocka_unit_test_setup_teardown(libparsec_attestation, setup_attest, teardown),
 #endif
 #ifdef PARSEC_TOOL_BIN
         cmocka_unit_test_setup_teardown(tool, setup, teardown),
