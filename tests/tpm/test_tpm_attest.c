@@ -214,7 +214,7 @@ static void imported_pair(void **state)
     TPMT_PUBLIC area = check_prepared("imported", &p);
     assert_false(area.objectAttributes & TPMA_OBJECT_FIXEDTPM);
     assert_false(area.objectAttributes & TPMA_OBJECT_SENSITIVEDATAORIGIN);
-    struct credential cr = make_credential(&p, SECRET_HEX);
+    struct tpm_credential cr = make_credential(&p, SECRET_HEX);
     struct buf got;
     assert_int_equal(activate(&C, "imported", NULL, cr.blob, cr.secret, &got), 0);
     assert_true(buf_eq(got, hex_buf(SECRET_HEX)));
