@@ -446,6 +446,19 @@ static void legacy_keys_of_the_original(void **state)
     assert_true(same(mapping_file("YWZ0ZXItcmVzZXQ="), late));
     assert_false(daemon_log_contains(&D, "lost the service's objects"));
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+
+    /* An owner clear: a key still stored as a saved context is lost with the others (bytes that
+     * are no blob stay, as they did). */
+    tool("tpm2_clear -c p");
+    launch();
+    assert_true(daemon_log_contains(&D, "key \"after-reset\" of \"parsec-tool\" was lost"));
+    assert_true(daemon_log_contains(&D, "key \"legacy-ecc\" of \"parsec-tool\" was lost"));
+    assert_int_equal(op_sign_hash(&c, "after-reset", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
+                     PSC_PSA_DOES_NOT_EXIST);
+    ListKeys__Result *lk = NULL;
+    assert_int_equal(op_list_keys(&c, &lk), 0);
+    assert_int_equal(lk->n_keys, 2);
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 
 int main(void)
