@@ -147,6 +147,17 @@ static int teardown(void **state)
     "03000000"                                                                                     \
     "00000000"                                                                                     \
     "06000000"
+/* EccPublicKey SecpR1 256, verify_hash, Ecdsa(Sha256). */
+#define ECC_PUB_ATTRS                                                                              \
+    "01000000"                                                                                     \
+    "0b000000"                                                                                     \
+    "01000000"                                                                                     \
+    "0001000000000000"                                                                             \
+    "00000000000000000100"                                                                         \
+    "05000000"                                                                                     \
+    "03000000"                                                                                     \
+    "00000000"                                                                                     \
+    "06000000"
 #define RSA_ATTRS                                                                                  \
     "01000000"                                                                                     \
     "09000000"                                                                                     \
@@ -273,8 +284,9 @@ static uint64_t get_le(const uint8_t *p, int bytes)
  * sequence (u64), then the context blob of Esys_ContextSave as a TPM2B (u16 size), which is
  * what tss-esapi's TpmsContext holds too. blob_len: how much of the context blob to keep (its
  * length in the Vec says so), SIZE_MAX for all of it; flip: offset of a byte in the blob to
- * damage, or SIZE_MAX. */
-static void legacy_context(const char *ctx_file, size_t blob_len, size_t flip, struct out *o)
+ * damage, or SIZE_MAX; auth_hex: the auth value. */
+static void legacy_context(const char *ctx_file, size_t blob_len, size_t flip, const char *auth_hex,
+                           struct out *o)
 {
     struct buf f = slurp(ctx_file);
     assert_true(f.n >= 26);
@@ -293,7 +305,7 @@ static void legacy_context(const char *ctx_file, size_t blob_len, size_t flip, s
     put_le(o, get_be(f.p + 8, 4), 4);  /* hierarchy */
     put_vec(o, blob, blob_len < n ? blob_len : n);
     struct out auth = {.n = 0};
-    put_hex(&auth, KEY_AUTH);
+    put_hex(&auth, auth_hex);
     put_vec(o, auth.p, auth.n);
 }
 
@@ -317,8 +329,9 @@ static int same(struct buf a, struct buf b)
 }
 
 /* A mapping file holds a current PasswordContext of the key tpm2_create wrote to pub_file, the
- * original's auth value, a private part, and the attributes attrs_hex. */
-static void expect_current(const char *rel, const char *pub_file, const char *attrs_hex)
+ * auth value auth_hex, a private part if has_private, and the attributes attrs_hex. */
+static void expect_current(const char *rel, const char *pub_file, const char *auth_hex,
+                           int has_private, const char *attrs_hex)
 {
     struct buf m = mapping_file(rel), pub = slurp(pub_file);
     TPM2B_PUBLIC tp = {0};
@@ -327,7 +340,7 @@ static void expect_current(const char *rel, const char *pub_file, const char *at
     memset(want.p, 0, 24);
     want.n = 24;
     struct out auth = {.n = 0};
-    put_hex(&auth, KEY_AUTH);
+    put_hex(&auth, auth_hex);
     put_vec(&want, auth.p, auth.n);
     if (tp.publicArea.type == TPM2_ALG_ECC) {
         put_le(&want, 1, 4);
@@ -339,11 +352,12 @@ static void expect_current(const char *rel, const char *pub_file, const char *at
     }
     assert_true(m.n > 8);
     size_t id_len = (size_t)get_le(m.p, 8);
-    assert_true(id_len <= m.n - 8 && id_len > want.n + 8);
+    assert_true(id_len <= m.n - 8 && id_len >= want.n + 8);
     assert_memory_equal(m.p + 8, want.p, want.n);
-    /* A private part of its own (the TPM made it), then nothing but the attributes. */
+    /* A private part of its own (the TPM made it), none for a public key, then nothing but the
+     * attributes. */
     size_t priv_len = (size_t)get_le(m.p + 8 + want.n, 8);
-    assert_true(priv_len > 0);
+    assert_int_equal(priv_len > 0, has_private);
     assert_int_equal(id_len, want.n + 8 + priv_len);
     struct out attrs = {.n = 0};
     put_hex(&attrs, attrs_hex);
@@ -364,6 +378,17 @@ static void expect_public(const struct caller *c, const char *name, const char *
     assert_memory_equal(got.p + 1 + q->x.size, q->y.buffer, q->y.size);
 }
 
+/* A signature of signer verifies with the public key verifier. */
+static void verify_with(const struct caller *c, const char *verifier, const char *signer)
+{
+    struct buf sig, h = digest(HASH(SHA_256), buf_str(verifier));
+    assert_int_equal(op_sign_hash(c, signer, sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig), 0);
+    assert_int_equal(op_verify_hash(c, verifier, sig_alg(SIG_ECDSA, HASH(SHA_256)), h, sig), 0);
+    sig.p[sig.n - 1] ^= 1;
+    assert_int_equal(op_verify_hash(c, verifier, sig_alg(SIG_ECDSA, HASH(SHA_256)), h, sig),
+                     PSC_PSA_INVALID_SIGNATURE);
+}
+
 /* Keys the original's first versions stored as saved contexts are migrated on first use: they
  * sign, their mappings then hold the current format, and they go on signing after a restart and
  * a TPM reset. A saved context the TPM refuses (damaged, or from before a TPM reset) answers 1145
@@ -377,22 +402,26 @@ static void legacy_keys_of_the_original(void **state)
          S.dir, S.dir, S.dir, S.dir);
     tool("tpm2_load -C %s/root.ctx -P hex:" ROOT_AUTH " -u %s/rsa.pub -r %s/rsa.priv -c %s/rsa.ctx",
          S.dir, S.dir, S.dir, S.dir);
+    tool("tpm2_loadexternal -C o -u %s/ecc.pub -c %s/pub.ctx", S.dir, S.dir);
     struct out id = {.n = 0};
-    legacy_context("ecc.ctx", SIZE_MAX, SIZE_MAX, &id);
+    legacy_context("ecc.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "bGVnYWN5LWVjYw==", &id, ECC_ATTRS); /* legacy-ecc */
     write_mapping(TOOL_DIR "YWZ0ZXItcmVzZXQ=", &id, ECC_ATTRS); /* after-reset */
-    legacy_context("rsa.ctx", SIZE_MAX, SIZE_MAX, &id);
+    legacy_context("rsa.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "bGVnYWN5LXJzYQ==", &id, RSA_ATTRS); /* legacy-rsa */
+    /* legacy-pub: the ECC key's public part, imported (loaded alone, no auth value). */
+    legacy_context("pub.ctx", SIZE_MAX, SIZE_MAX, "", &id);
+    write_mapping(TOOL_DIR "bGVnYWN5LXB1Yg==", &id, ECC_PUB_ATTRS);
     /* damaged: a byte of the TPM's encrypted context (after ESAPI's reserved word, the TPM2B's
      * size, and the integrity digest) changed. */
-    legacy_context("ecc.ctx", SIZE_MAX, 4 + 2 + 2 + 32 + 16, &id);
+    legacy_context("ecc.ctx", SIZE_MAX, 4 + 2 + 2 + 32 + 16, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "ZGFtYWdlZA==", &id, ECC_ATTRS);
     /* truncated: a context blob cut in the middle, with a length to match: not ESAPI's form
      * of a saved context, so not a legacy blob. */
-    legacy_context("ecc.ctx", 200, SIZE_MAX, &id);
+    legacy_context("ecc.ctx", 200, SIZE_MAX, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "dHJ1bmNhdGVk", &id, ECC_ATTRS);
     /* cut-short: the bytes end inside the context blob: not a blob of either format. */
-    legacy_context("ecc.ctx", SIZE_MAX, SIZE_MAX, &id);
+    legacy_context("ecc.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
     id.n = 100;
     write_mapping(TOOL_DIR "Y3V0LXNob3J0", &id, ECC_ATTRS);
     struct buf damaged = mapping_file("ZGFtYWdlZA=="), truncated = mapping_file("dHJ1bmNhdGVk"),
@@ -403,8 +432,11 @@ static void legacy_keys_of_the_original(void **state)
     expect_public(&c, "legacy-ecc", "ecc.pub");
     sign_checked(&c, "legacy-ecc", SIG_ECDSA, HASH(SHA_256), "prime256v1");
     sign_checked(&c, "legacy-rsa", SIG_PKCS1, HASH(SHA_256), NULL);
-    expect_current("bGVnYWN5LWVjYw==", "ecc.pub", ECC_ATTRS);
-    expect_current("bGVnYWN5LXJzYQ==", "rsa.pub", RSA_ATTRS);
+    expect_public(&c, "legacy-pub", "ecc.pub");
+    verify_with(&c, "legacy-pub", "legacy-ecc");
+    expect_current("bGVnYWN5LWVjYw==", "ecc.pub", KEY_AUTH, 1, ECC_ATTRS);
+    expect_current("bGVnYWN5LXJzYQ==", "rsa.pub", KEY_AUTH, 1, RSA_ATTRS);
+    expect_current("bGVnYWN5LXB1Yg==", "ecc.pub", "", 0, ECC_PUB_ATTRS);
     assert_true(daemon_log_contains(&D, "key \"legacy-ecc\" of \"parsec-tool\" migrated"));
 
     struct buf sig, h = digest(HASH(SHA_256), buf_str("x"));
@@ -431,6 +463,7 @@ static void legacy_keys_of_the_original(void **state)
     launch();
     sign_checked(&c, "legacy-ecc", SIG_ECDSA, HASH(SHA_256), "prime256v1");
     sign_checked(&c, "legacy-rsa", SIG_PKCS1, HASH(SHA_256), NULL);
+    verify_with(&c, "legacy-pub", "legacy-ecc");
 
     /* A TPM reset: the migrated keys do not depend on a saved context, a key still stored as
      * one is lost (the TPM refuses every context saved before the reset). */
@@ -448,7 +481,7 @@ static void legacy_keys_of_the_original(void **state)
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 
     /* An owner clear: a key still stored as a saved context is lost with the others (bytes that
-     * are no blob stay, as they did). */
+     * are no blob stay, as they did, and so does the migrated public key). */
     tool("tpm2_clear -c p");
     launch();
     assert_true(daemon_log_contains(&D, "key \"after-reset\" of \"parsec-tool\" was lost"));
@@ -457,7 +490,8 @@ static void legacy_keys_of_the_original(void **state)
                      PSC_PSA_DOES_NOT_EXIST);
     ListKeys__Result *lk = NULL;
     assert_int_equal(op_list_keys(&c, &lk), 0);
-    assert_int_equal(lk->n_keys, 2);
+    assert_int_equal(lk->n_keys, 3);
+    expect_public(&c, "legacy-pub", "ecc.pub");
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 }
 

@@ -218,6 +218,8 @@ static int key_migrate(struct tpm_provider *t, const struct kim_ident *who,
         if (rc == PSC_KEY_INFO_MANAGER_ERROR)
             why = "its public area is not the one its attributes give, so that the migrated key "
                   "would not load";
+        else if (rc != 0)
+            why = "the provider makes no TPM key of its attributes";
         if (rc == 0)
             rc = tpm_key_encode(&s->key, &info.id, &info.id_len);
         if (rc == 0)
