@@ -409,6 +409,7 @@ static void legacy_keys_of_the_original(void **state)
     write_mapping(TOOL_DIR "YWZ0ZXItcmVzZXQ=", &id, ECC_ATTRS); /* after-reset */
     legacy_context("rsa.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "bGVnYWN5LXJzYQ==", &id, RSA_ATTRS); /* legacy-rsa */
+    write_mapping(TOOL_DIR "bGF0ZS1yc2E=", &id, RSA_ATTRS);     /* late-rsa */
     /* legacy-pub: the ECC key's public part, imported (loaded alone, no auth value). */
     legacy_context("pub.ctx", SIZE_MAX, SIZE_MAX, "", &id);
     write_mapping(TOOL_DIR "bGVnYWN5LXB1Yg==", &id, ECC_PUB_ATTRS);
@@ -458,12 +459,23 @@ static void legacy_keys_of_the_original(void **state)
     assert_int_equal(op_sign_hash(&c, "damaged", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
                      PSC_PSA_DOES_NOT_EXIST);
 
+    /* No failure left the TPM context unusable. */
+    assert_false(daemon_log_contains(&D, "lost the service's objects"));
+
     /* The migrated keys load from their new blobs. */
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
     launch();
     sign_checked(&c, "legacy-ecc", SIG_ECDSA, HASH(SHA_256), "prime256v1");
     sign_checked(&c, "legacy-rsa", SIG_PKCS1, HASH(SHA_256), NULL);
     verify_with(&c, "legacy-pub", "legacy-ecc");
+
+    /* The service's objects and session flushed behind its back: the migration meets the loss
+     * mid-way (its context loads, the root key is gone), reopens the context and runs again. */
+    tool("tpm2_flushcontext -l");
+    sign_checked(&c, "late-rsa", SIG_PKCS1, HASH(SHA_256), NULL);
+    assert_true(daemon_log_contains(&D, "lost the service's objects"));
+    assert_true(daemon_log_contains(&D, "key \"late-rsa\" of \"parsec-tool\" migrated"));
+    expect_current("bGF0ZS1yc2E=", "rsa.pub", KEY_AUTH, 1, RSA_ATTRS);
 
     /* A TPM reset: the migrated keys do not depend on a saved context, a key still stored as
      * one is lost (the TPM refuses every context saved before the reset). */
@@ -477,7 +489,6 @@ static void legacy_keys_of_the_original(void **state)
     assert_true(
         daemon_log_contains(&D, "key \"after-reset\" of \"parsec-tool\" cannot be migrated"));
     assert_true(same(mapping_file("YWZ0ZXItcmVzZXQ="), late));
-    assert_false(daemon_log_contains(&D, "lost the service's objects"));
     assert_int_equal(daemon_stop(&D, SIGTERM), 0);
 
     /* An owner clear: a key still stored as a saved context is lost with the others (bytes that
@@ -486,6 +497,7 @@ static void legacy_keys_of_the_original(void **state)
     launch();
     assert_true(daemon_log_contains(&D, "key \"after-reset\" of \"parsec-tool\" was lost"));
     assert_true(daemon_log_contains(&D, "key \"legacy-ecc\" of \"parsec-tool\" was lost"));
+    assert_true(daemon_log_contains(&D, "key \"late-rsa\" of \"parsec-tool\" was lost"));
     assert_int_equal(op_sign_hash(&c, "after-reset", sig_alg(SIG_ECDSA, HASH(SHA_256)), h, &sig),
                      PSC_PSA_DOES_NOT_EXIST);
     ListKeys__Result *lk = NULL;
