@@ -139,12 +139,13 @@ struct migrate_ctx {
  * reopening the context cannot help. */
 static int context_refused(TSS2_RC rc)
 {
-    TSS2_RC c = tpm_code(rc);
-    if (tpm_ctx_lost(rc) || rc == TSS2_ESYS_RC_MEMORY)
+    TSS2_RC layer = rc & TSS2_RC_LAYER_MASK, c = tpm_code(rc);
+    if (tpm_ctx_lost(rc))
         return 0;
-    if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && !(c & TPM2_RC_FMT1) && (c & TPM2_RC_WARN))
-        return 0; /* object memory, retry, ...: the TPM's state, not the context */
-    return 1;
+    /* A warning (object memory, retry, ...) is about the TPM's state, not the context. */
+    if (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER)
+        return (c & TPM2_RC_FMT1) || !(c & TPM2_RC_WARN);
+    return (layer == TSS2_ESAPI_RC_LAYER && rc != TSS2_ESYS_RC_MEMORY) || layer == TSS2_MU_RC_LAYER;
 }
 
 static int migrate_step(struct tpm_provider *t, void *v, TSS2_RC *trc)
