@@ -249,6 +249,9 @@ static void test_public_check(void **state)
     other = pub;
     other.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P384;
     assert_int_equal(tpm_key_of_public(&ecc_pub, &other, &pk), PSC_KEY_INFO_MANAGER_ERROR);
+    /* A key pair's attributes without private part, a public key's with one. */
+    assert_int_equal(tpm_key_of_public(&ecc, &pub, &pk), PSC_KEY_INFO_MANAGER_ERROR);
+    assert_int_equal(tpm_key_of_public(&ecc_pub, &pub, &k), PSC_KEY_INFO_MANAGER_ERROR);
 
     /* RSA: the modulus is the key. */
     TPM2B_PUBLIC rpub;

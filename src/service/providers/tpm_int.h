@@ -91,7 +91,8 @@ void tpm_legacy_wipe(struct tpm_legacy *lg);
  * attributes a is pub byte for byte, as the private part only loads under that one. A public
  * key is loaded alone, with the template's object attributes: only those may differ. Returns 0,
  * PSC_PSA_NOT_SUPPORTED (attributes the provider has no template for) or
- * PSC_KEY_INFO_MANAGER_ERROR (another key, or another template). */
+ * PSC_KEY_INFO_MANAGER_ERROR (another template, or a key pair's attributes for a public key
+ * or the reverse). */
 int tpm_key_of_public(const struct psc_attrs *a, const TPM2B_PUBLIC *pub, struct tpm_key *k);
 
 /* The public area of a key with these attributes (providers.md §4), with unique (may be NULL)

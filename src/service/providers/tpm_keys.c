@@ -347,6 +347,9 @@ int tpm_key_of_public(const struct psc_attrs *a, const TPM2B_PUBLIC *pub, struct
     } else {
         return PSC_KEY_INFO_MANAGER_ERROR;
     }
+    /* A key pair's attributes for a public key, or the reverse. */
+    if ((k->priv.size == 0) != PSA_KEY_TYPE_IS_PUBLIC_KEY(a->type))
+        return PSC_KEY_INFO_MANAGER_ERROR;
     int rc = tpm_public_template(a, k, TPM_KEY_EXTERNAL(k), &tmpl);
     if (rc != 0)
         return rc == PSC_PSA_NOT_SUPPORTED ? rc : PSC_KEY_INFO_MANAGER_ERROR;
