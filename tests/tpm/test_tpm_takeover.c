@@ -392,8 +392,9 @@ static void verify_with(const struct caller *c, const char *verifier, const char
 /* Keys the original's first versions stored as saved contexts are migrated on first use: they
  * sign, their mappings then hold the current format, and they go on signing after a restart and
  * a TPM reset. A saved context the TPM refuses (damaged, or from before a TPM reset) answers 1145
- * and leaves its mapping alone; bytes that are no blob of either format (a cut context) answer
- * 14. The service goes on serving in every case: no failure leaves the TPM context unusable. */
+ * and leaves its mapping alone; a key its attributes do not describe, and bytes that are no blob
+ * of either format (a cut context), answer 14. The service goes on serving in every case: no
+ * failure leaves the TPM context unusable. */
 static void legacy_keys_of_the_original(void **state)
 {
     (void)state;
@@ -410,6 +411,19 @@ static void legacy_keys_of_the_original(void **state)
     legacy_context("rsa.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
     write_mapping(TOOL_DIR "bGVnYWN5LXJzYQ==", &id, RSA_ATTRS); /* legacy-rsa */
     write_mapping(TOOL_DIR "bGF0ZS1yc2E=", &id, RSA_ATTRS);     /* late-rsa */
+    /* wrong-hash: the ECC key under attributes that say ECDSA-SHA384: the public area they
+     * rebuild is not the key's, a migrated blob would never load. */
+    legacy_context("ecc.ctx", SIZE_MAX, SIZE_MAX, KEY_AUTH, &id);
+    write_mapping(TOOL_DIR "d3JvbmctaGFzaA==", &id,
+                  "01000000"
+                  "0a000000"
+                  "01000000"
+                  "0001000000000000"
+                  "00000000000000010100"
+                  "05000000"
+                  "03000000"
+                  "00000000"
+                  "07000000");
     /* legacy-pub: the ECC key's public part, imported (loaded alone, no auth value). */
     legacy_context("pub.ctx", SIZE_MAX, SIZE_MAX, "", &id);
     write_mapping(TOOL_DIR "bGVnYWN5LXB1Yg==", &id, ECC_PUB_ATTRS);
@@ -426,7 +440,8 @@ static void legacy_keys_of_the_original(void **state)
     id.n = 100;
     write_mapping(TOOL_DIR "Y3V0LXNob3J0", &id, ECC_ATTRS);
     struct buf damaged = mapping_file("ZGFtYWdlZA=="), truncated = mapping_file("dHJ1bmNhdGVk"),
-               cut = mapping_file("Y3V0LXNob3J0"), late = mapping_file("YWZ0ZXItcmVzZXQ=");
+               cut = mapping_file("Y3V0LXNob3J0"), late = mapping_file("YWZ0ZXItcmVzZXQ="),
+               wrong = mapping_file("d3JvbmctaGFzaA==");
 
     launch();
     struct caller c = tpm_caller(&D, "parsec-tool");
@@ -453,6 +468,11 @@ static void legacy_keys_of_the_original(void **state)
     assert_true(same(mapping_file("ZGFtYWdlZA=="), damaged));
     assert_true(same(mapping_file("dHJ1bmNhdGVk"), truncated));
     assert_true(same(mapping_file("Y3V0LXNob3J0"), cut));
+    struct buf h384 = digest(HASH(SHA_384), buf_str("x"));
+    assert_int_equal(op_sign_hash(&c, "wrong-hash", sig_alg(SIG_ECDSA, HASH(SHA_384)), h384, &sig),
+                     PSC_KEY_INFO_MANAGER_ERROR);
+    assert_true(daemon_log_contains(&D, "is not the one its attributes give"));
+    assert_true(same(mapping_file("d3JvbmctaGFzaA=="), wrong));
     /* The service goes on, and a key it cannot use can still be destroyed. */
     sign_checked(&c, "legacy-ecc", SIG_ECDSA, HASH(SHA_256), "prime256v1");
     assert_int_equal(op_destroy(&c, "damaged"), 0);
