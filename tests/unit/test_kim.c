@@ -366,6 +366,22 @@ static void test_basic(void **state)
     assert_int_equal(kim_remove_if(t->kim, &w, b, 4), 0);
     expect_missing(t, &w);
     assert_int_equal(kim_remove_if(t->kim, &w, b, 4), PSC_PSA_DOES_NOT_EXIST);
+
+    /* So does a conditional replacement; it replaces the mapping that names the key. */
+    uint8_t nb[4];
+    id_bytes(9, nb);
+    info = (struct kim_info){.id = nb, .id_len = 4, .attrs = ecc};
+    assert_int_equal(kim_replace_if(t->kim, &w, b, 4, &info), PSC_PSA_DOES_NOT_EXIST);
+    expect_missing(t, &w);
+    insert(t, &w, 5, &rsa);
+    assert_int_equal(kim_replace_if(t->kim, &w, b, 4, &info), PSC_PSA_DOES_NOT_EXIST);
+    assert_int_equal(kim_replace_if(t->kim, &w, b, 3, &info), PSC_PSA_DOES_NOT_EXIST);
+    expect(t, &w, 5, &rsa);
+    id_bytes(5, b);
+    assert_int_equal(kim_replace_if(t->kim, &w, b, 4, &info), 0);
+    expect(t, &w, 9, &ecc);
+    assert_int_equal(kim_replace_if(t->kim, &w, b, 4, &info), PSC_PSA_DOES_NOT_EXIST);
+    expect(t, &w, 9, &ecc);
 }
 
 static void test_arguments(void **state)

@@ -222,6 +222,33 @@ int kim_replace(struct psc_kim *kim, const struct kim_ident *who, const struct k
     return rc;
 }
 
+/* The current mapping, if it still names key id, under the write lock. */
+static int still_names(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
+                       size_t id_len)
+{
+    struct kim_info cur = {0};
+    int rc = kim->ops->get(kim->st, who, &cur);
+    if (rc == 0 && (cur.id_len != id_len || memcmp(cur.id, id, id_len) != 0))
+        rc = PSC_PSA_DOES_NOT_EXIST;
+    kim_info_clear(&cur);
+    return rc;
+}
+
+int kim_replace_if(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
+                   size_t id_len, const struct kim_info *info)
+{
+    int rc;
+
+    if (kim == NULL || !ident_ok(who) || id == NULL || !info_ok(info))
+        return PSC_PSA_INVALID_ARGUMENT;
+    pthread_rwlock_wrlock(&kim->lock);
+    rc = still_names(kim, who, id, id_len);
+    if (rc == 0)
+        rc = kim->ops->replace(kim->st, who, info);
+    pthread_rwlock_unlock(&kim->lock);
+    return rc;
+}
+
 int kim_remove(struct psc_kim *kim, const struct kim_ident *who)
 {
     int rc;
@@ -237,19 +264,15 @@ int kim_remove(struct psc_kim *kim, const struct kim_ident *who)
 int kim_remove_if(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
                   size_t id_len)
 {
-    struct kim_info cur = {0};
     int rc;
 
     if (kim == NULL || !ident_ok(who) || id == NULL)
         return PSC_PSA_INVALID_ARGUMENT;
     pthread_rwlock_wrlock(&kim->lock);
-    rc = kim->ops->get(kim->st, who, &cur);
-    if (rc == 0 && (cur.id_len != id_len || memcmp(cur.id, id, id_len) != 0))
-        rc = PSC_PSA_DOES_NOT_EXIST;
+    rc = still_names(kim, who, id, id_len);
     if (rc == 0)
         rc = kim->ops->remove(kim->st, who);
     pthread_rwlock_unlock(&kim->lock);
-    kim_info_clear(&cur);
     return rc;
 }
 

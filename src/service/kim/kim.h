@@ -68,6 +68,11 @@ int kim_get(struct psc_kim *kim, const struct kim_ident *who, struct kim_info *i
 int kim_insert(struct psc_kim *kim, const struct kim_ident *who, const struct kim_info *info);
 /* Replaces an existing mapping's info; PSC_PSA_DOES_NOT_EXIST if there is none. */
 int kim_replace(struct psc_kim *kim, const struct kim_ident *who, const struct kim_info *info);
+/* Replaces a mapping's info only if it still names key id (id_len bytes, as stored);
+ * otherwise, or if there is none, PSC_PSA_DOES_NOT_EXIST. For a caller that rewrites the
+ * mapping it read earlier (kim_remove_if's reason). */
+int kim_replace_if(struct psc_kim *kim, const struct kim_ident *who, const uint8_t *id,
+                   size_t id_len, const struct kim_info *info);
 /* Removes a mapping; PSC_PSA_DOES_NOT_EXIST if there is none. */
 int kim_remove(struct psc_kim *kim, const struct kim_ident *who);
 /* Removes a mapping only if it still names key id (id_len bytes, as stored); otherwise, or if

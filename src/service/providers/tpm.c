@@ -116,8 +116,152 @@ static void stored_clear(struct stored *s)
     tpm_key_wipe(&s->key);
 }
 
-static int key_get(struct psc_provider *p, const struct psc_app *app, const char *name,
-                   struct stored *s)
+/* ---- legacy blobs ----------------------------------------------------------------------------
+ *
+ * The original's first versions stored a key as a context saved from the TPM (key-info-manager.md
+ * §4.2). As the original, the provider migrates such a key on its first use: the context is
+ * loaded, TPM2_ObjectChangeAuth (same auth value) gives a private part wrapped by the root key,
+ * and the mapping is rewritten in the current format with the same attributes. The mapping is
+ * rewritten last, and only if it still holds the legacy blob: a process that dies before that
+ * leaves the legacy mapping, which migrates again on the next use. A saved context does not
+ * survive a TPM reset or an owner clear; such a key stays unusable (1145) until destroyed. */
+
+struct migrate_ctx {
+    const struct tpm_legacy *lg;
+    TPM2B_PUBLIC pub;
+    TPM2B_PRIVATE priv;
+    TSS2_RC refused; /* why the TPM or ESAPI refused the saved context itself */
+    TSS2_RC last;    /* the last failure, for the log */
+};
+
+/* Whether a failed TPM2_ContextLoad refused the saved context itself (damaged, saved before a
+ * TPM reset, of another TPM) rather than found the TPM full or lost: loading it again after
+ * reopening the context cannot help. */
+static int context_refused(TSS2_RC rc)
+{
+    TSS2_RC layer = rc & TSS2_RC_LAYER_MASK, c = tpm_code(rc);
+    if (tpm_ctx_lost(rc))
+        return 0;
+    /* A warning (object memory, retry, ...) is about the TPM's state, not the context. */
+    if (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER)
+        return (c & TPM2_RC_FMT1) || !(c & TPM2_RC_WARN);
+    return (layer == TSS2_ESAPI_RC_LAYER && rc != TSS2_ESYS_RC_MEMORY) || layer == TSS2_MU_RC_LAYER;
+}
+
+static int migrate_step(struct tpm_provider *t, void *v, TSS2_RC *trc)
+{
+    struct migrate_ctx *c = v;
+    ESYS_TR h = ESYS_TR_NONE;
+    TPM2B_PUBLIC *pub = NULL;
+    TPM2B_NAME *name = NULL, *qname = NULL;
+    TPM2B_PRIVATE *priv = NULL;
+    *trc = Esys_ContextLoad(t->esys, &c->lg->context, &h);
+    if (*trc != TSS2_RC_SUCCESS) {
+        c->last = *trc;
+        if (context_refused(*trc)) {
+            c->refused = *trc;
+            *trc = TSS2_RC_SUCCESS; /* no second try */
+            return PSC_PSA_COMMUNICATION_FAILURE;
+        }
+        return tpm_status(*trc);
+    }
+    *trc = Esys_TR_SetAuth(t->esys, h, &c->lg->auth);
+    if (*trc == TSS2_RC_SUCCESS)
+        *trc = Esys_ReadPublic(t->esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
+                               &qname);
+    if (*trc == TSS2_RC_SUCCESS) {
+        c->pub = *pub;
+        /* The auth value goes to the TPM: encrypted. */
+        tpm_session_use(t, 1, 0);
+        *trc = Esys_ObjectChangeAuth(t->esys, h, t->root, t->session, ESYS_TR_NONE, ESYS_TR_NONE,
+                                     &c->lg->auth, &priv);
+        if (*trc == TSS2_RC_SUCCESS) {
+            c->priv = *priv;
+        } else if (tpm_code(*trc) == TPM2_RC_AUTH_UNAVAILABLE) {
+            /* No sensitive part: a public key, stored without private part. */
+            c->priv.size = 0;
+            *trc = TSS2_RC_SUCCESS;
+        }
+    }
+    if (*trc != TSS2_RC_SUCCESS)
+        c->last = *trc;
+    (void)Esys_FlushContext(t->esys, h);
+    if (priv) {
+        explicit_bzero(priv, sizeof(*priv));
+        Esys_Free(priv);
+    }
+    Esys_Free(pub);
+    Esys_Free(name);
+    Esys_Free(qname);
+    return tpm_status(*trc);
+}
+
+/* Migrates the legacy blob lg that s->info holds: on success s holds the key and its new
+ * mapping. */
+static int key_migrate(struct tpm_provider *t, const struct kim_ident *who,
+                       const struct tpm_legacy *lg, struct stored *s)
+{
+    struct psc_provider *p = &t->base;
+    struct migrate_ctx c = {.lg = lg};
+    struct kim_info info = {.attrs = s->info.attrs};
+    char kb[LOG_STR_BUF], ab[LOG_STR_BUF];
+    const char *why = NULL;
+    pthread_mutex_lock(&t->lock);
+    int rc = run_step(t, migrate_step, &c);
+    pthread_mutex_unlock(&t->lock);
+    if (c.refused) {
+        why = "the TPM refuses its saved context (it was reset or cleared since, or the context "
+              "is damaged): the key is lost";
+    } else if (rc == 0) {
+        s->key.auth = lg->auth;
+        s->key.priv = c.priv;
+        rc = tpm_key_of_public(&s->info.attrs, &c.pub, &s->key);
+        if (rc == PSC_KEY_INFO_MANAGER_ERROR)
+            why = "its public area is not the one its attributes give, so that the migrated key "
+                  "would not load";
+        else if (rc != 0)
+            why = "the provider makes no TPM key of its attributes";
+        if (rc == 0)
+            rc = tpm_key_encode(&s->key, &info.id, &info.id_len);
+        if (rc == 0)
+            rc = kim_replace_if(p->kim, who, s->info.id, s->info.id_len, &info);
+    } else {
+        why = "a TPM command failed";
+    }
+    if (rc == PSC_PSA_DOES_NOT_EXIST) {
+        /* Destroyed, or migrated by another request, meanwhile: what the name holds now. */
+        tpm_key_wipe(&s->key);
+        kim_info_clear(&s->info);
+        rc = kim_get(p->kim, who, &s->info);
+        if (rc == 0 && tpm_key_decode(s->info.id, s->info.id_len, &s->key) != 0)
+            rc = PSC_PSA_DOES_NOT_EXIST;
+    } else if (rc == 0) {
+        explicit_bzero(s->info.id, s->info.id_len);
+        free(s->info.id);
+        s->info.id = info.id;
+        s->info.id_len = info.id_len;
+        info.id = NULL;
+        log_info(MOD, "key \"%s\" of \"%s\" migrated from the legacy saved-context format",
+                 log_str(kb, who->key_name), log_str(ab, who->app));
+    } else if (why) {
+        log_error(MOD,
+                  "key \"%s\" of \"%s\" cannot be migrated from the legacy saved-context format: "
+                  "%s (%s); its mapping is kept",
+                  log_str(kb, who->key_name), log_str(ab, who->app), why,
+                  c.last ? Tss2_RC_Decode(c.last) : "no TPM error");
+    }
+    if (info.id) {
+        explicit_bzero(info.id, info.id_len);
+        free(info.id);
+    }
+    explicit_bzero(&c, sizeof(c));
+    return rc;
+}
+
+/* A key's mapping and blob. A legacy blob is migrated when migrate is set; otherwise it is
+ * taken as it is (s->key empty), for a request that only needs the mapping. */
+static int key_find(struct psc_provider *p, const struct psc_app *app, const char *name,
+                    struct stored *s, int migrate)
 {
     memset(s, 0, sizeof(*s));
     int rc = app_check(app);
@@ -126,11 +270,26 @@ static int key_get(struct psc_provider *p, const struct psc_app *app, const char
     struct kim_ident who;
     provider_ident(p, app, name ? name : "", &who);
     rc = kim_get(p->kim, &who, &s->info);
-    if (rc == 0 && (rc = tpm_key_decode(s->info.id, s->info.id_len, &s->key)) != 0)
-        log_error(MOD, "the mapping of key \"%s\" does not hold a TPM key blob", who.key_name);
+    if (rc == 0 && tpm_key_decode(s->info.id, s->info.id_len, &s->key) != 0) {
+        struct tpm_legacy lg;
+        char kb[LOG_STR_BUF];
+        rc = tpm_legacy_decode(s->info.id, s->info.id_len, &lg);
+        if (rc != 0)
+            log_error(MOD, "the mapping of key \"%s\" does not hold a TPM key blob",
+                      log_str(kb, who.key_name));
+        else if (migrate)
+            rc = key_migrate(tpm_of(p), &who, &lg, s);
+        tpm_legacy_wipe(&lg);
+    }
     if (rc != 0)
         stored_clear(s);
     return rc;
+}
+
+static int key_get(struct psc_provider *p, const struct psc_app *app, const char *name,
+                   struct stored *s)
+{
+    return key_find(p, app, name, s, 1);
 }
 
 /* Stores a new key's blob under the caller's name. */
@@ -436,7 +595,7 @@ static int op_destroy_key(struct psc_provider *p, const struct psc_app *app,
     (void)out;
     struct tpm_provider *t = tpm_of(p);
     struct stored s;
-    int rc = key_get(p, app, a->key_name, &s);
+    int rc = key_find(p, app, a->key_name, &s, 0);
     if (rc != 0)
         return rc;
     /* The mapping is the key: removing it destroys the key. Only the mapping that named this

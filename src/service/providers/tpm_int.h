@@ -63,6 +63,15 @@ struct tpm_provider {
     uint64_t tick;
 };
 
+/* A key blob of the legacy format (key-info-manager.md §4.2): a context saved from the TPM
+ * (TPM2_ContextSave through ESAPI: contextBlob holds ESAPI's form, the TPM's blob followed by
+ * ESAPI's metadata) and the key's auth value. Such a key is migrated to the current format on
+ * its first use (tpm.c). */
+struct tpm_legacy {
+    TPMS_CONTEXT context;
+    TPM2B_AUTH auth;
+};
+
 /* ---- tpm_keys.c --------------------------------------------------------------------------- */
 
 /* Decodes a mapping's id bytes. Returns 0, or PSC_KEY_INFO_MANAGER_ERROR for bytes that are not
@@ -72,6 +81,19 @@ int tpm_key_decode(const uint8_t *in, size_t len, struct tpm_key *k);
 int tpm_key_encode(const struct tpm_key *k, uint8_t **out, size_t *len);
 /* Wipes a key (it holds its auth value). */
 void tpm_key_wipe(struct tpm_key *k);
+/* Decodes a mapping's id bytes as a legacy blob. Returns 0, or PSC_KEY_INFO_MANAGER_ERROR for
+ * bytes that are not one: lengths beyond the TPM's buffers, a context that is not ESAPI's form
+ * of a saved key. */
+int tpm_legacy_decode(const uint8_t *in, size_t len, struct tpm_legacy *lg);
+void tpm_legacy_wipe(struct tpm_legacy *lg);
+/* Sets k's public key from the public area of a key taken out of the TPM, whose private part
+ * (empty for a public key) is already in k, and checks that the public area rebuilt from the
+ * attributes a is pub byte for byte, as the private part only loads under that one. A public
+ * key is loaded alone, with the template's object attributes: only those may differ. Returns 0,
+ * PSC_PSA_NOT_SUPPORTED (attributes the provider has no template for) or
+ * PSC_KEY_INFO_MANAGER_ERROR (another template, or a key pair's attributes for a public key
+ * or the reverse). */
+int tpm_key_of_public(const struct psc_attrs *a, const TPM2B_PUBLIC *pub, struct tpm_key *k);
 
 /* The public area of a key with these attributes (providers.md §4), with unique (may be NULL)
  * from the stored key. external: for a key the TPM did not make, a public key loaded alone or

@@ -5,7 +5,9 @@
  * §4.1): the legacy saved-context header (24 zero bytes), the auth value, the public key
  * (enum: 0 RSA modulus, 1 ECC x and y) and the TPM2B_PRIVATE contents. The public area is not
  * stored: it is rebuilt from the key's attributes, byte for byte as the original builds it, or
- * TPM2_Load refuses the private part (its integrity covers the public area's name). */
+ * TPM2_Load refuses the private part (its integrity covers the public area's name).
+ *
+ * A legacy blob (§4.2) holds a context saved from the TPM instead; tpm.c migrates it. */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
 #include <sys/random.h>
+#include <tss2/tss2_mu.h>
 
 #include "service/providers/tpm_int.h"
 #include "wire/status.h"
@@ -93,6 +96,52 @@ int tpm_key_decode(const uint8_t *in, size_t len, struct tpm_key *k)
 bad:
     tpm_key_wipe(k);
     return PSC_KEY_INFO_MANAGER_ERROR;
+}
+
+/* ESAPI's form of a saved key context, what Esys_ContextSave leaves in contextBlob: a reserved
+ * u32 (0), the TPM's own blob as a TPM2B_CONTEXT_DATA, then ESAPI's record of the object (a u16
+ * size, which ESAPI leaves 0, its handle, its name, its resource type, 1 for a key, and its
+ * public area), all big-endian. Checked before ESAPI sees it: ESAPI refuses every later command
+ * after it failed to unmarshal one, until the context is reopened. */
+#define ESYS_KEY_RESOURCE 1
+
+static int esapi_context_ok(const TPM2B_CONTEXT_DATA *b)
+{
+    size_t off = 0;
+    UINT32 reserved = 1, type = 0;
+    return Tss2_MU_UINT32_Unmarshal(b->buffer, b->size, &off, &reserved) == 0 && reserved == 0 &&
+           Tss2_MU_TPM2B_CONTEXT_DATA_Unmarshal(b->buffer, b->size, &off, NULL) == 0 &&
+           Tss2_MU_UINT16_Unmarshal(b->buffer, b->size, &off, NULL) == 0 &&
+           Tss2_MU_UINT32_Unmarshal(b->buffer, b->size, &off, NULL) == 0 &&
+           Tss2_MU_TPM2B_NAME_Unmarshal(b->buffer, b->size, &off, NULL) == 0 &&
+           Tss2_MU_UINT32_Unmarshal(b->buffer, b->size, &off, &type) == 0 &&
+           type == ESYS_KEY_RESOURCE &&
+           Tss2_MU_TPM2B_PUBLIC_Unmarshal(b->buffer, b->size, &off, NULL) == 0 && off == b->size;
+}
+
+/* LegacyPasswordContext { TpmsContext { sequence: u64, saved_handle: u32, hierarchy: u32,
+ * context_blob: Vec<u8> }, auth_value: Vec<u8> }. Trailing bytes are ignored, as bincode 1.3
+ * does. An empty context is none: the current format's header. */
+int tpm_legacy_decode(const uint8_t *in, size_t len, struct tpm_legacy *lg)
+{
+    struct rd r = {in, len};
+    TPMS_CONTEXT *c = &lg->context;
+    memset(lg, 0, sizeof(*lg));
+    if (rd_u64(&r, &c->sequence) != 0 || rd_u32(&r, &c->savedHandle) != 0 ||
+        rd_u32(&r, &c->hierarchy) != 0 ||
+        rd_vec(&r, c->contextBlob.buffer, sizeof(c->contextBlob.buffer), &c->contextBlob.size) !=
+            0 ||
+        !esapi_context_ok(&c->contextBlob) ||
+        rd_vec(&r, lg->auth.buffer, sizeof(lg->auth.buffer), &lg->auth.size) != 0) {
+        tpm_legacy_wipe(lg);
+        return PSC_KEY_INFO_MANAGER_ERROR;
+    }
+    return 0;
+}
+
+void tpm_legacy_wipe(struct tpm_legacy *lg)
+{
+    explicit_bzero(lg, sizeof(*lg));
 }
 
 static uint8_t *wr_u64(uint8_t *p, uint64_t v)
@@ -280,6 +329,36 @@ int tpm_public_template(const struct psc_attrs *a, const struct tpm_key *unique,
             return PSC_KEY_INFO_MANAGER_ERROR;
         p->unique.ecc = unique->ecc;
     }
+    return 0;
+}
+
+int tpm_key_of_public(const struct psc_attrs *a, const TPM2B_PUBLIC *pub, struct tpm_key *k)
+{
+    const TPMT_PUBLIC *p = &pub->publicArea;
+    TPM2B_PUBLIC tmpl;
+    uint8_t want[sizeof(TPMT_PUBLIC)], have[sizeof(TPMT_PUBLIC)];
+    size_t want_len = 0, have_len = 0;
+    if (p->type == TPM2_ALG_ECC) {
+        k->is_ecc = 1;
+        k->ecc = p->unique.ecc;
+    } else if (p->type == TPM2_ALG_RSA) {
+        k->is_ecc = 0;
+        k->rsa_n = p->unique.rsa;
+    } else {
+        return PSC_KEY_INFO_MANAGER_ERROR;
+    }
+    /* A key pair's attributes for a public key, or the reverse. */
+    if ((k->priv.size == 0) != PSA_KEY_TYPE_IS_PUBLIC_KEY(a->type))
+        return PSC_KEY_INFO_MANAGER_ERROR;
+    int rc = tpm_public_template(a, k, TPM_KEY_EXTERNAL(k), &tmpl);
+    if (rc != 0)
+        return rc == PSC_PSA_NOT_SUPPORTED ? rc : PSC_KEY_INFO_MANAGER_ERROR;
+    if (TPM_KEY_EXTERNAL(k))
+        tmpl.publicArea.objectAttributes = p->objectAttributes;
+    if (Tss2_MU_TPMT_PUBLIC_Marshal(&tmpl.publicArea, want, sizeof(want), &want_len) != 0 ||
+        Tss2_MU_TPMT_PUBLIC_Marshal(p, have, sizeof(have), &have_len) != 0 ||
+        want_len != have_len || memcmp(want, have, want_len) != 0)
+        return PSC_KEY_INFO_MANAGER_ERROR;
     return 0;
 }
 

@@ -187,7 +187,9 @@ static void ek_remember(struct tpm_provider *t)
 }
 
 /* The keys made under the old root key are gone: each is reported and its mapping dropped.
- * Imported public keys do not depend on the root key and stay. */
+ * Imported public keys do not depend on the root key and stay. A legacy blob (a saved context,
+ * key-info-manager.md §4.2) is gone too, a public key's included: the TPM refuses every context
+ * saved before the owner clear. */
 static int drop_lost_keys(struct psc_provider *p, char *err, size_t err_len)
 {
     struct kim_entry *e = NULL;
@@ -199,11 +201,16 @@ static int drop_lost_keys(struct psc_provider *p, char *err, size_t err_len)
     }
     for (size_t i = 0; i < n; i++) {
         struct tpm_key k;
-        if (tpm_key_decode(e[i].info.id, e[i].info.id_len, &k) != 0)
-            continue;
-        int has_private = k.priv.size != 0;
-        tpm_key_wipe(&k);
-        if (!has_private)
+        struct tpm_legacy lg;
+        int gone;
+        if (tpm_key_decode(e[i].info.id, e[i].info.id_len, &k) == 0) {
+            gone = k.priv.size != 0;
+            tpm_key_wipe(&k);
+        } else {
+            gone = tpm_legacy_decode(e[i].info.id, e[i].info.id_len, &lg) == 0;
+            tpm_legacy_wipe(&lg);
+        }
+        if (!gone)
             continue;
         struct kim_ident who = {.app = e[i].app,
                                 .auth = e[i].auth,
