@@ -39,10 +39,10 @@ int codec_decode_msg(uint32_t opcode, const uint8_t *body, size_t len, ProtobufC
 
 /* codec_decode_msg, then fills *args from the message: key name fields (key_name,
  * private_key_name, attested_key_name, also inside nested parameters) -> key_name ("" if
- * absent); attesting_key_name likewise; attributes -> attrs and has_attrs; alg -> alg as a PSA algorithm; bytes fields ->
- * the struct psc_bytes member of the same name; size; check_type. Every message-typed field
- * is mandatory and every oneof in a nested parameter message must be set. args points into
- * *msg, which must outlive it. On failure *msg is NULL. */
+ * absent); attesting_key_name likewise; attributes -> attrs and has_attrs; alg -> alg as a PSA
+ * algorithm; bytes fields -> the struct psc_bytes member of the same name; size; check_type. Every
+ * message-typed field is mandatory and every oneof in a nested parameter message must be set. args
+ * points into *msg, which must outlive it. On failure *msg is NULL. */
 int codec_decode_args(uint32_t opcode, const uint8_t *body, size_t len, struct psc_args *args,
                       ProtobufCMessage **msg);
 
