@@ -154,7 +154,7 @@ static void check_alg(const ProtobufCFieldDescriptor *f, psa_algorithm_t alg)
 static void check_result(uint32_t opcode, const uint8_t *body, size_t len)
 {
     const ProtobufCMessageDescriptor *rd = codec_result_desc(opcode);
-    struct psc_out out = {(uint8_t *)(uintptr_t)body, len};
+    struct psc_out out = {.p = (uint8_t *)(uintptr_t)body, .len = len};
     uint8_t *res = NULL;
     size_t rlen = 0;
 

@@ -492,10 +492,13 @@ static int slice_take(struct slices *s, ProtobufCBinaryData *b)
         }
         n = s->part[s->next++];
     }
-    b->data = n != 0 ? s->p : NULL;
+    b->data = NULL;
     b->len = n;
-    s->p += n;
-    s->left -= n;
+    if (n != 0) {
+        b->data = s->p;
+        s->p += n;
+        s->left -= n;
+    }
     return 0;
 }
 
