@@ -1,6 +1,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "service/frontend.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,7 @@ out:
     return rc;
 }
 
-static int dispatch(struct psc_service *s, const struct fe_request *rq, uint8_t **body,
-                    size_t *len)
+static int dispatch(struct psc_service *s, const struct fe_request *rq, uint8_t **body, size_t *len)
 {
     const struct psc_header *h = &rq->h;
     struct psc_app app;
@@ -126,6 +126,33 @@ static int dispatch(struct psc_service *s, const struct fe_request *rq, uint8_t 
     }
     free(name);
     return rc;
+}
+
+static struct psc_provider *serial_provider(struct psc_service *s, const struct psc_header *h)
+{
+    struct psc_provider *p = h->provider <= PSC_PROVIDER_ID_MAX ? s->by_id[h->provider] : NULL;
+    return p && p->type->serial ? p : NULL;
+}
+
+int frontend_admit(struct psc_service *s, const struct psc_header *h, unsigned max)
+{
+    struct psc_provider *p = serial_provider(s, h);
+    if (!p)
+        return 1;
+    unsigned n = atomic_load(&p->inside);
+    while (n < max)
+        if (atomic_compare_exchange_weak(&p->inside, &n, n + 1))
+            return 1;
+    return 0;
+}
+
+int frontend_release(struct psc_service *s, const struct psc_header *h)
+{
+    struct psc_provider *p = serial_provider(s, h);
+    if (!p)
+        return 0;
+    atomic_fetch_sub(&p->inside, 1);
+    return 1;
 }
 
 int frontend_handle(struct psc_service *s, const struct fe_request *rq, uint8_t **reply,

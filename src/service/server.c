@@ -53,7 +53,9 @@ static const char *const MOD = "parsec::server";
 /* Buckets of the table of users holding connections. */
 #define PEER_BUCKETS 64
 
-enum conn_state { ST_READ, ST_SKIP, ST_WRITE };
+/* ST_WAIT: the whole request is read, and waits for its turn on a provider that serialises its
+ * back-end (frontend_admit); the connection is then watched only for the client leaving. */
+enum conn_state { ST_READ, ST_SKIP, ST_WAIT, ST_WRITE };
 
 /* Each connection waits in two queues: Q_IDLE until its next byte is due ([listener] timeout,
  * renewed by progress), Q_LIMIT until its whole request, then its whole reply, is due
@@ -88,6 +90,7 @@ struct conn {
     size_t out_len, out_off;
     uint64_t due[Q_COUNT]; /* ms, CLOCK_MONOTONIC */
     struct conn_link link[Q_COUNT];
+    struct conn_link wait_link; /* in its worker's waiting list, in ST_WAIT */
     uint8_t inline_buf[CONN_INLINE];
     uint8_t small_out[PSC_WIRE_HEADER_SIZE];
 };
@@ -104,6 +107,7 @@ struct worker {
     _Atomic int accepting;
     uint64_t resume_at; /* paused for want of descriptors: when to try accepting again */
     struct conn_queue q[Q_COUNT];
+    struct conn_queue waiting; /* ST_WAIT connections, oldest first */
 };
 
 struct server {
@@ -114,6 +118,11 @@ struct server {
     struct psc_service *svc;
     _Atomic int listen_fd;
     int stop_fd; /* eventfd, written once at stop, never read: wakes every worker */
+    /* eventfd, written when a request leaves a serialising provider while requests wait for
+     * it, never read: edge-triggered in every worker's set, each write wakes every worker. */
+    int admit_fd;
+    _Atomic size_t waiting; /* connections in ST_WAIT, in all workers */
+    unsigned serial_max;    /* requests a serialising provider may hold: all workers but one */
     atomic_bool stopping;
     _Atomic size_t body_len_limit;
     _Atomic uint64_t timeout_ms;
@@ -131,7 +140,7 @@ struct server {
 };
 
 /* epoll data for the two non-connection sources. */
-static int tag_listen, tag_stop;
+static int tag_listen, tag_stop, tag_admit;
 
 static uint64_t now_ms(void)
 {
@@ -172,6 +181,24 @@ static void q_append(struct worker *w, int q, struct conn *c, uint64_t due)
 static void touch(struct worker *w, struct conn *c)
 {
     q_append(w, Q_IDLE, c, now_ms() + atomic_load(&w->srv->timeout_ms));
+}
+
+static void wait_unlink(struct worker *w, struct conn *c)
+{
+    if (c->state != ST_WAIT)
+        return;
+    struct conn_link *l = &c->wait_link;
+    if (l->prev)
+        l->prev->wait_link.next = l->next;
+    else
+        w->waiting.head = l->next;
+    if (l->next)
+        l->next->wait_link.prev = l->prev;
+    else
+        w->waiting.tail = l->prev;
+    l->prev = l->next = NULL;
+    c->state = ST_READ;
+    atomic_fetch_sub(&w->srv->waiting, 1);
 }
 
 /* Starts the time the request, or the reply, has in all. */
@@ -318,6 +345,7 @@ static void conn_close(struct worker *w, struct conn *c)
     struct server *srv = w->srv;
     for (int q = 0; q < Q_COUNT; q++)
         q_unlink(w, q, c);
+    wait_unlink(w, c);
     close(c->fd); /* also removes it from the epoll set */
     if (c->buf != c->inline_buf) {
         mbedtls_platform_zeroize(c->buf, c->got);
@@ -409,6 +437,51 @@ static void conn_drop_request(struct server *srv, struct conn *c)
     c->got = 0;
 }
 
+/* Puts a whole request aside until the provider it is for has room (frontend_admit). It keeps
+ * no timer: the service, not the client, is late. A client that hangs up is let go. */
+static void conn_wait(struct worker *w, struct conn *c)
+{
+    for (int q = 0; q < Q_COUNT; q++)
+        q_unlink(w, q, c);
+    c->state = ST_WAIT;
+    c->wait_link.prev = w->waiting.tail;
+    c->wait_link.next = NULL;
+    if (w->waiting.tail)
+        w->waiting.tail->wait_link.next = c;
+    else
+        w->waiting.head = c;
+    w->waiting.tail = c;
+    atomic_fetch_add(&w->srv->waiting, 1);
+    log_debug(MOD, "a request for provider %u waits for its turn", (unsigned)c->h.provider);
+    /* No event asked for: hang-ups and errors are reported anyway, and bytes the client may
+     * send after its request, or a half-close, must not wake the worker. */
+    struct epoll_event ev = {.events = 0, .data.ptr = c};
+    /* A connection served straight from accept is not in the epoll set yet. */
+    if (epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0))
+        log_debug(MOD, "cannot watch a waiting connection: %s", strerror(errno));
+}
+
+/* Whether the request may be handled now; otherwise it waits (ST_WAIT). The wait is announced
+ * before a second try, so that a release between the two sees it and wakes the workers. Caller
+ * holds srv->lock for reading. */
+static int conn_admit(struct worker *w, struct conn *c)
+{
+    struct server *srv = w->srv;
+    if (frontend_admit(srv->svc, &c->h, srv->serial_max)) {
+        wait_unlink(w, c);
+        return 1;
+    }
+    if (c->state != ST_WAIT)
+        conn_wait(w, c);
+    if (!frontend_admit(srv->svc, &c->h, srv->serial_max))
+        return 0;
+    wait_unlink(w, c);
+    return 1;
+}
+
+/* Handles a whole request, or puts it aside until its provider has room. Returns 0 when it
+ * waits, else the connection was answered (and may be closed). */
 static int conn_process(struct worker *w, struct conn *c)
 {
     struct server *srv = w->srv;
@@ -421,11 +494,20 @@ static int conn_process(struct worker *w, struct conn *c)
     uint8_t *out = NULL;
     size_t out_len = 0;
     pthread_rwlock_rdlock(&srv->lock);
+    if (!conn_admit(w, c)) {
+        pthread_rwlock_unlock(&srv->lock);
+        return 0;
+    }
     int rc = frontend_handle(srv->svc, &rq, &out, &out_len);
+    int released = frontend_release(srv->svc, &rq.h);
     pthread_rwlock_unlock(&srv->lock);
+    uint64_t one = 1;
+    if (released && atomic_load(&srv->waiting) > 0 &&
+        write(srv->admit_fd, &one, sizeof(one)) != sizeof(one))
+        log_error(MOD, "cannot wake the workers: %s", strerror(errno));
     conn_drop_request(srv, c);
     if (rc < 0)
-        return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
+        return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY), 1;
     if (out_len <= sizeof(c->inline_buf)) {
         memcpy(c->inline_buf, out, out_len);
         c->out = c->inline_buf;
@@ -438,14 +520,14 @@ static int conn_process(struct worker *w, struct conn *c)
                   (unsigned)c->cred.uid, out_len);
         mbedtls_platform_zeroize(out, out_len);
         free(out);
-        return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY);
+        return conn_fail(w, c, PSC_PSA_INSUFFICIENT_MEMORY), 1;
     }
     if (out) {
         mbedtls_platform_zeroize(out, out_len);
         free(out);
     }
     c->out_len = out_len;
-    return conn_reply(w, c);
+    return conn_reply(w, c), 1;
 }
 
 /* Moves the state machine forward with the bytes read so far. Returns -1 when the connection
@@ -481,6 +563,15 @@ static int conn_advance(struct worker *w, struct conn *c)
     if (c->got >= c->expected)
         return conn_process(w, c), -1;
     return 0;
+}
+
+/* Gives the worker's waiting requests their turn, oldest first, while their providers admit
+ * them. */
+static void resume_waiting(struct worker *w)
+{
+    struct conn *c;
+    while ((c = w->waiting.head) != NULL && conn_process(w, c) != 0)
+        ;
 }
 
 static int conn_grow(struct server *srv, struct conn *c)
@@ -726,12 +817,18 @@ static void *worker_main(void *arg)
             } else if (p == &tag_listen) {
                 if (!stopping)
                     accept_some(w);
+            } else if (p == &tag_admit) {
+                resume_waiting(w);
             } else {
                 struct conn *c = p;
-                if (c->state == ST_WRITE)
+                if (c->state == ST_WRITE) {
                     conn_write(w, c);
-                else
+                } else if (c->state == ST_WAIT) {
+                    log_debug(MOD, "client left before its turn");
+                    conn_close(w, c);
+                } else {
                     conn_readable(w, c);
+                }
             }
         }
         expire(w);
@@ -770,6 +867,8 @@ static void server_release(struct server *srv)
     }
     if (srv->stop_fd >= 0)
         close(srv->stop_fd);
+    if (srv->admit_fd >= 0)
+        close(srv->admit_fd);
     pthread_rwlock_destroy(&srv->lock);
     pthread_mutex_destroy(&srv->listen_lock);
     pthread_mutex_destroy(&srv->peers_lock);
@@ -800,8 +899,10 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
     log_info(MOD, "limits: %zu connections (%zu per user), %zu bytes of buffers (%zu per user)",
              srv->conns_max, srv->conns_share, srv->mem_max, srv->mem_share);
     srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    srv->admit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    srv->serial_max = n_workers > 1 ? (unsigned)(n_workers - 1) : 1;
     srv->workers = calloc(n_workers, sizeof(*srv->workers));
-    if (srv->stop_fd < 0 || !srv->workers) {
+    if (srv->stop_fd < 0 || srv->admit_fd < 0 || !srv->workers) {
         snprintf(err, err_len, "cannot create the workers: %s", strerror(errno));
         goto fail;
     }
@@ -811,7 +912,9 @@ int server_start(int listen_fd, size_t n_workers, struct psc_service *s, struct 
         w->srv = srv;
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_stop};
-        if (w->ep < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, srv->stop_fd, &ev) != 0) {
+        struct epoll_event admit = {.events = EPOLLIN | EPOLLET, .data.ptr = &tag_admit};
+        if (w->ep < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, srv->stop_fd, &ev) != 0 ||
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, srv->admit_fd, &admit) != 0) {
             snprintf(err, err_len, "epoll: %s", strerror(errno));
         } else if (set_accepting(w, 1) != 0) {
             snprintf(err, err_len, "epoll: cannot watch the listening socket");
@@ -838,6 +941,10 @@ void server_exclusive(struct server *srv, void (*f)(struct psc_service **svc, vo
     f(&srv->svc, arg);
     limits_apply(srv, &srv->svc->cfg.core, srv->svc->cfg.listener.timeout);
     pthread_rwlock_unlock(&srv->lock);
+    /* Requests waiting for a provider of the old service try the new one. */
+    uint64_t one = 1;
+    if (atomic_load(&srv->waiting) > 0 && write(srv->admit_fd, &one, sizeof(one)) != sizeof(one))
+        log_error(MOD, "cannot wake the workers: %s", strerror(errno));
 }
 
 int server_replace_listener(struct server *srv, int new_fd)

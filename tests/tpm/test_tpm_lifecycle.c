@@ -2,7 +2,9 @@
  * restarted on its state: every loaded object and session is gone), hierarchy passwords,
  * a TPM that cannot be reached, an owner-hierarchy clear. Each test has its own swtpm. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "tpm_test.h"
@@ -19,6 +21,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    if (S.pid > 0)
+        kill(S.pid, SIGCONT); /* a test may have stopped it */
     if (D.dir[0])
         daemon_cleanup(&D);
     memset(&D, 0, sizeof(D));
@@ -234,6 +238,98 @@ static void failure_mode(void **state)
     assert_true(daemon_log_contains(&D, "the TPM is in failure mode"));
 }
 
+/* One request on the wire, from a thread. */
+struct raw_call {
+    const char *sock;
+    uint8_t *req;
+    size_t len;
+    _Atomic int done;
+    int rc, status;
+};
+
+static void *raw_run(void *arg)
+{
+    struct raw_call *r = arg;
+    struct psc_header rsp;
+    uint8_t *body = NULL;
+    r->rc = e2e_raw(r->sock, r->req, r->len, &rsp, &body);
+    r->status = r->rc == 0 ? rsp.status : -1;
+    free(body);
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+/* Whether the call ends within timeout_ms (a bound against a hang, not a speed check). */
+static int raw_wait(struct raw_call *r, int timeout_ms)
+{
+    for (int waited = 0; !atomic_load(&r->done); waited += 10) {
+        if (waited >= timeout_ms)
+            return 0;
+        usleep(10000);
+    }
+    return 1;
+}
+
+/* A TPM that stops answering holds its own requests, never those of another provider: with two
+ * workers, three signatures wait on a stopped swtpm while the Mbed Crypto provider still
+ * answers; once the TPM answers again, all three are served. */
+static void hung_tpm_holds_no_other_provider(void **state)
+{
+    (void)state;
+    const char *mbed = "[[provider]]\n"
+                       "provider_type = \"MbedCrypto\"\n"
+                       "key_info_manager = \"sqlite-manager\"\n"
+                       "key_store_path = \"@DIR@/keys\"\n";
+    char cfg[4096];
+    const char *c = tpm_config(&S, "", NULL, mbed);
+    const char *from = "log_level = \"info\"";
+    const char *at = strstr(c, from);
+    assert_non_null(at);
+    snprintf(cfg, sizeof(cfg), "%.*slog_level = \"debug\"%s", (int)(at - c), c, at + strlen(from));
+    daemon_start(&D, cfg);
+    struct caller tpm = tpm_caller(&D, "app");
+    assert_int_equal(op_generate(&tpm, "k", ecc_sign_attrs(256, HASH(SHA_256))), 0);
+    sign_checked(&tpm, "k", SIG_ECDSA, HASH(SHA_256), "prime256v1");
+
+    struct buf h = digest(HASH(SHA_256), buf_str("held"));
+    PsaSignHash__Operation sign = PSA_SIGN_HASH__OPERATION__INIT;
+    sign.key_name = "k";
+    sign.alg = sig_alg(SIG_ECDSA, HASH(SHA_256));
+    sign.hash = pb_bytes(h);
+    PsaGenerateRandom__Operation rnd = PSA_GENERATE_RANDOM__OPERATION__INIT;
+    rnd.size = 32;
+    struct raw_call calls[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        calls[i] = (struct raw_call){.sock = D.sock};
+        calls[i].req =
+            i < 3 ? e2e_build(e2e_header(PSC_PROVIDER_TPM, PSC_OP_PSA_SIGN_HASH, PSC_AUTH_DIRECT),
+                              &sign.base, "app", 3, &calls[i].len)
+                  : e2e_build(e2e_header(PSC_PROVIDER_MBED_CRYPTO, PSC_OP_PSA_GENERATE_RANDOM,
+                                         PSC_AUTH_DIRECT),
+                              &rnd.base, "app", 3, &calls[i].len);
+    }
+
+    assert_int_equal(kill(S.pid, SIGSTOP), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, raw_run, &calls[i]), 0);
+    /* One signature is in the TPM, the others wait outside the workers. */
+    assert_true(daemon_wait_log(&D, "a request for provider 3 waits for its turn", 60000));
+    assert_int_equal(pthread_create(&th[3], NULL, raw_run, &calls[3]), 0);
+    int answered = raw_wait(&calls[3], 60000);
+    assert_int_equal(kill(S.pid, SIGCONT), 0);
+    assert_true(answered);
+    assert_int_equal(calls[3].status, 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(calls[i].rc, 0);
+        assert_int_equal(calls[i].status, 0);
+        free(calls[i].req);
+    }
+    sign_checked(&tpm, "k", SIG_ECDSA, HASH(SHA_256), "prime256v1");
+    assert_int_equal(daemon_stop(&D, SIGTERM), 0);
+}
+
 /* After an owner-hierarchy clear the keys made under the old root key are gone: the service
  * starts, reports each once and drops its mapping; imported public keys stay. */
 static void owner_clear(void **state)
@@ -318,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(owner_hierarchy_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(tcti_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(failure_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(hung_tpm_holds_no_other_provider, setup, teardown),
         cmocka_unit_test_setup_teardown(owner_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(another_tpm, setup, teardown),
     };

@@ -33,9 +33,13 @@ struct psc_provider_type {
     const char *description;
     const char *vendor;
     uint32_t version_maj, version_min, version_rev;
-    const char *config_type;  /* provider_type value in config.toml, e.g. "MbedCrypto" */
-    const char *default_name; /* e.g. "mbed-crypto-provider" */
+    const char *config_type;     /* provider_type value in config.toml, e.g. "MbedCrypto" */
+    const char *default_name;    /* e.g. "mbed-crypto-provider" */
     psc_op_fn ops[PSC_OP_LIMIT]; /* NULL: not implemented (PsaErrorNotSupported) */
+    /* The provider runs one request at a time on its back-end (one TPM context): the server
+     * lets its requests take at most all workers but one, so that a slow or hung back-end never
+     * holds the requests of other providers (frontend_admit). */
+    int serial;
     /* Builds an instance: opens the back-end and runs the start-up coherency pass over the
      * provider's mappings. kim may be shared with other providers. On failure writes a message
      * to err and returns -1; returns 1 (with a message in err) when the provider's device is
@@ -49,7 +53,8 @@ struct psc_provider_type {
 /* Common head of every provider instance; a provider embeds it first in its own struct. */
 struct psc_provider {
     const struct psc_provider_type *type;
-    char *name; /* configured name */
+    _Atomic unsigned inside; /* requests admitted to a serial provider (frontend_admit) */
+    char *name;              /* configured name */
     struct psc_kim *kim;
     struct psc_provider_env env;
 };

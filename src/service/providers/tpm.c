@@ -1265,6 +1265,7 @@ const struct psc_provider_type psc_tpm_provider = {
     .version_rev = 0,
     .config_type = "Tpm",
     .default_name = "tpm-provider",
+    .serial = 1,
     .ops =
         {
             [PSC_OP_PSA_GENERATE_KEY] = op_generate_key,
