@@ -300,16 +300,36 @@ static int salt_session(struct tpm_provider *t, char *err, size_t err_len)
     return rc;
 }
 
-static int create_root(struct tpm_provider *t, char *err, size_t err_len)
+/* TPM2_CreatePrimary in the provider's session, the auth value going encrypted; the creation
+ * data is not kept. *pub (if not NULL) gets the public area, to Esys_Free. */
+static TSS2_RC create_primary(struct tpm_provider *t, ESYS_TR hierarchy,
+                              const TPM2B_SENSITIVE_CREATE *sens, const TPM2B_PUBLIC *tmpl,
+                              ESYS_TR *h, TPM2B_PUBLIC **pub)
 {
-    TPM2B_SENSITIVE_CREATE sens = {0};
-    TPM2B_PUBLIC pub;
     TPM2B_DATA outside = {0};
     TPML_PCR_SELECTION pcr = {0};
     TPM2B_PUBLIC *out_pub = NULL;
     TPM2B_CREATION_DATA *cd = NULL;
     TPM2B_DIGEST *ch = NULL;
     TPMT_TK_CREATION *ct = NULL;
+    *h = ESYS_TR_NONE;
+    tpm_session_use(t, 1, 0);
+    TSS2_RC rc = Esys_CreatePrimary(t->esys, hierarchy, t->session, ESYS_TR_NONE, ESYS_TR_NONE,
+                                    sens, tmpl, &outside, &pcr, h, &out_pub, &cd, &ch, &ct);
+    if (rc == TSS2_RC_SUCCESS && pub)
+        *pub = out_pub;
+    else
+        Esys_Free(out_pub);
+    Esys_Free(cd);
+    Esys_Free(ch);
+    Esys_Free(ct);
+    return rc;
+}
+
+static int create_root(struct tpm_provider *t, char *err, size_t err_len)
+{
+    TPM2B_SENSITIVE_CREATE sens = {0};
+    TPM2B_PUBLIC pub;
     TPM2B_NAME *name = NULL;
     int ret = -1;
     sens.sensitive.userAuth.size = TPM_KEY_AUTH_LEN;
@@ -318,10 +338,7 @@ static int create_root(struct tpm_provider *t, char *err, size_t err_len)
         goto out;
     }
     tpm_root_template(&t->cipher, &pub);
-    tpm_session_use(t, 1, 0);
-    TSS2_RC rc =
-        Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, t->session, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
-                           &pub, &outside, &pcr, &t->root, &out_pub, &cd, &ch, &ct);
+    TSS2_RC rc = create_primary(t, ESYS_TR_RH_OWNER, &sens, &pub, &t->root, NULL);
     TSS2_RC c = tpm_code(rc);
     if (c == TPM2_RC_AUTH_FAIL || c == TPM2_RC_BAD_AUTH) {
         fail(err, err_len, "wrong owner hierarchy password (owner_hierarchy_auth)", rc);
@@ -354,10 +371,6 @@ static int create_root(struct tpm_provider *t, char *err, size_t err_len)
     }
 out:
     explicit_bzero(&sens, sizeof(sens));
-    Esys_Free(out_pub);
-    Esys_Free(cd);
-    Esys_Free(ch);
-    Esys_Free(ct);
     Esys_Free(name);
     return ret;
 }
@@ -366,26 +379,8 @@ TSS2_RC tpm_ek_load(struct tpm_provider *t, ESYS_TR *ek, TPM2B_PUBLIC **pub)
 {
     TPM2B_SENSITIVE_CREATE sens = {0};
     TPM2B_PUBLIC tmpl;
-    TPM2B_DATA outside = {0};
-    TPML_PCR_SELECTION pcr = {0};
-    TPM2B_PUBLIC *out_pub = NULL;
-    TPM2B_CREATION_DATA *cd = NULL;
-    TPM2B_DIGEST *ch = NULL;
-    TPMT_TK_CREATION *ct = NULL;
-    *ek = ESYS_TR_NONE;
     tpm_ek_template(&tmpl);
-    tpm_session_use(t, 1, 0);
-    TSS2_RC rc =
-        Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, t->session, ESYS_TR_NONE, ESYS_TR_NONE,
-                           &sens, &tmpl, &outside, &pcr, ek, &out_pub, &cd, &ch, &ct);
-    if (rc == TSS2_RC_SUCCESS && pub)
-        *pub = out_pub;
-    else
-        Esys_Free(out_pub);
-    Esys_Free(cd);
-    Esys_Free(ch);
-    Esys_Free(ct);
-    return rc;
+    return create_primary(t, ESYS_TR_RH_ENDORSEMENT, &sens, &tmpl, ek, pub);
 }
 
 TSS2_RC tpm_ek_name(struct tpm_provider *t, TPM2B_NAME *out)
