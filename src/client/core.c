@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "client/client_int.h"
+#include "common/hex.h"
 #include "delete_client.pb-c.h"
 #include "list_authenticators.pb-c.h"
 #include "list_clients.pb-c.h"
@@ -38,17 +39,6 @@ int parsec_ping(struct parsec_client *c, uint8_t *maj, uint8_t *min)
     return rc;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Accepts the forms a UUID parser accepts (simple, hyphenated, braced, URN) and writes the
  * lower-case hyphenated form. */
 static int uuid_normalise(const char *in, char out[37])
@@ -73,7 +63,7 @@ static int uuid_normalise(const char *in, char out[37])
                 return PARSEC_ERROR_RESPONSE_UUID;
             continue;
         }
-        int hi = hexval(in[i]), lo = i + 1 < n ? hexval(in[i + 1]) : -1;
+        int hi = hex_digit(in[i]), lo = i + 1 < n ? hex_digit(in[i + 1]) : -1;
         if (hi < 0 || lo < 0 || k >= 16)
             return PARSEC_ERROR_RESPONSE_UUID;
         b[k++] = (uint8_t)(hi << 4 | lo);

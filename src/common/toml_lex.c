@@ -1,5 +1,6 @@
 /* TOML scalars: the input's byte-level validity, strings, booleans, numbers and date-times.
  * Everything here is strict TOML 1.0; see toml.h for the choices TOML leaves open. */
+#include "common/hex.h"
 #include "common/toml_priv.h"
 
 #include <errno.h>
@@ -141,17 +142,6 @@ static int buf_put_utf8(struct toml_parser *ps, struct toml_buf *b, uint32_t cp)
     return buf_put(ps, b, u, n);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* ps->p is just after "\u" or "\U"; reads ndigits hex digits as a Unicode scalar value. */
 static int lex_unicode(struct toml_parser *ps, struct toml_buf *b, int ndigits)
 {
@@ -159,7 +149,7 @@ static int lex_unicode(struct toml_parser *ps, struct toml_buf *b, int ndigits)
     if (ps->end - ps->p < ndigits)
         return toml_fail(ps, "truncated Unicode escape");
     for (int i = 0; i < ndigits; i++) {
-        int h = hexval(ps->p[i]);
+        int h = hex_digit(ps->p[i]);
         if (h < 0)
             return toml_fail(ps, "invalid Unicode escape: expected %d hex digits", ndigits);
         cp = (cp << 4) | (uint32_t)h;
@@ -314,7 +304,7 @@ int toml_lex_string(struct toml_parser *ps, struct toml_buf *out, int is_key)
 
 static int is_digit_of(char c, int base)
 {
-    int v = hexval(c);
+    int v = hex_digit(c);
     return v >= 0 && v < base;
 }
 
@@ -339,7 +329,7 @@ static int accumulate(const char *s, size_t n, int base, uint64_t max, uint64_t 
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '_')
             continue;
-        uint64_t d = (uint64_t)hexval(s[i]);
+        uint64_t d = (uint64_t)hex_digit(s[i]);
         if (v > (max - d) / (uint64_t)base)
             return -1;
         v = v * (uint64_t)base + d;

@@ -37,6 +37,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/rsa.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/p11_hash.h"
 #include "psa/convert.h"
@@ -1589,17 +1590,6 @@ static const char *str_trim(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A PIN value: "str:<text>", "hex:<hex digits>" or plain text. A "hex:" value that is not an
  * even, non-empty run of hex digits is refused: the original would log in with "hex:". */
 static int pin_decode(struct p11 *p, const char *v, size_t len, const char *from, char *err,
@@ -1625,17 +1615,12 @@ static int pin_decode(struct p11 *p, const char *v, size_t len, const char *from
                      from);
             return -1;
         }
-        for (size_t i = 0; i < hl; i += 2) {
-            int hi = hexval(h[i]), lo = hexval(h[i + 1]);
-            if (hi < 0 || lo < 0) {
-                snprintf(err, err_len,
-                         "the PIN from %s: 'hex:' must be followed by hex digits "
-                         "only",
-                         from);
-                return -1;
-            }
-            p->pin[p->pin_len++] = (uint8_t)(hi << 4 | lo);
+        if (hex_decode(h, hl / 2, p->pin) != 0) {
+            snprintf(err, err_len, "the PIN from %s: 'hex:' must be followed by hex digits only",
+                     from);
+            return -1;
         }
+        p->pin_len = hl / 2;
     } else {
         size_t skip = len >= 4 && memcmp(v, "str:", 4) == 0 ? 4 : 0;
         memcpy(p->pin, v + skip, len - skip);

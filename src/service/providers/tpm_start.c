@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "service/kim/kim.h"
 #include "service/providers/tpm_int.h"
@@ -24,17 +25,6 @@
 static const char *const MOD = "parsec::providers::tpm";
 
 #define TPM_EK_NAME_KEY "EndorsementKeyTPM"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* A hierarchy password as the original reads it: "str:<text>", "hex:<hex digits>", or the
  * string itself. The value never appears in a message. */
@@ -51,17 +41,11 @@ int tpm_auth_parse(const char *s, const char *what, TPM2B_AUTH *out, char *err, 
                      what, sizeof(out->buffer));
             return -1;
         }
-        for (size_t i = 0; i < n / 2; i++) {
-            int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                explicit_bzero(out, sizeof(*out));
-                snprintf(err, err_len,
-                         "%s: the hex: value has a character that is not a hex "
-                         "digit",
-                         what);
-                return -1;
-            }
-            out->buffer[i] = (uint8_t)(hi << 4 | lo);
+        if (hex_decode(s, n / 2, out->buffer) != 0) {
+            explicit_bzero(out, sizeof(*out));
+            snprintf(err, err_len, "%s: the hex: value has a character that is not a hex digit",
+                     what);
+            return -1;
         }
         out->size = (uint16_t)(n / 2);
         return 0;
