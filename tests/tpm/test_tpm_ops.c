@@ -473,6 +473,17 @@ static void errors(void **state)
     assert_int_equal(
         op_sign_hash(&C, "err-ecc", sig_alg(SIG_ECDSA, HASH(SHA_256)), buf_str("short"), &sig),
         PSC_PSA_INVALID_ARGUMENT);
+    /* A client's key name is cut in the log line of a failure, as every client string is. */
+    char long_name[181];
+    memset(long_name, 'n', 180);
+    long_name[180] = '\0';
+    assert_int_equal(op_generate(&C, long_name, ecc_sign_attrs(256, HASH(SHA_256))), 0);
+    assert_int_equal(
+        op_sign_hash(&C, long_name, sig_alg(SIG_ECDSA, HASH(SHA_256)), buf_str("short"), &sig),
+        PSC_PSA_INVALID_ARGUMENT);
+    assert_true(daemon_log_contains(&D, "PsaSignHash on key"));
+    assert_false(daemon_log_contains(&D, long_name));
+    assert_int_equal(op_destroy(&C, long_name), 0);
     /* SHA-1 is deprecated (allow_deprecated is off). */
     assert_int_equal(op_generate(&C, "err-x", ecc_sign_attrs(256, HASH(SHA_1))),
                      PSC_DEPRECATED_PRIMITIVE);

@@ -390,8 +390,9 @@ static int op_generate_key(struct psc_provider *p, const struct psc_app *app,
         k.rsa_n = made.publicArea.unique.rsa;
     rc = key_store(p, &who, &a->attrs, &k);
 out:
+    char kb[LOG_STR_BUF];
     if (rc != 0 && p->env.log_error_details)
-        log_error(MOD, "generate key \"%s\" status: %d", who.key_name, rc);
+        log_error(MOD, "generate key \"%s\" status: %d", log_str(kb, who.key_name), rc);
     explicit_bzero(&sens, sizeof(sens));
     tpm_key_wipe(&k);
     return rc;
@@ -577,8 +578,9 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
     struct kim_info info = {.id = blob, .id_len = blob_len, .attrs = at};
     rc = kim_insert(p->kim, &who, &info);
 out:
+    char kb[LOG_STR_BUF];
     if (rc != 0 && p->env.log_error_details)
-        log_error(MOD, "import key \"%s\" status: %d", who.key_name, rc);
+        log_error(MOD, "import key \"%s\" status: %d", log_str(kb, who.key_name), rc);
     if (blob) {
         explicit_bzero(blob, blob_len);
         free(blob);
@@ -655,11 +657,12 @@ static int key_op(struct psc_provider *p, const struct psc_app *app, const struc
         pthread_mutex_unlock(&t->lock);
     }
     if (rc != 0) {
+        char kb[LOG_STR_BUF];
         out_clear(out);
         if (p->env.log_error_details)
             log_error(MOD, "%s on key \"%s\" status: %d",
                       psc_opcode_name(a->opcode) ? psc_opcode_name(a->opcode) : "operation",
-                      a->key_name ? a->key_name : "", rc);
+                      log_str(kb, a->key_name ? a->key_name : ""), rc);
     }
     stored_clear(&s);
     return rc;
