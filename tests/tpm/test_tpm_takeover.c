@@ -34,21 +34,9 @@ static void tool(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof(cmd), fmt, ap);
     va_end(ap);
-    assert_int_equal(swtpm_tool(&S, cmd), 0);
+    tpm_tool(&S, "%s", cmd);
     /* No resource manager: what a tool leaves loaded would fill the TPM. */
-    assert_int_equal(swtpm_tool(&S, "tpm2_flushcontext -t"), 0);
-}
-
-static struct buf slurp(const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", S.dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct buf b = {e2e_alloc(4096), 0};
-    b.n = fread(b.p, 1, 4096, f);
-    fclose(f);
-    return b;
+    tpm_tool(&S, "tpm2_flushcontext -t");
 }
 
 /* ---- the original's bincode, written independently of the service's encoder -------------- */
@@ -98,7 +86,7 @@ static void write_mapping(const char *rel, const struct out *id, const char *att
  * from the public and private files tpm2_create wrote. */
 static void password_context(const char *pub_file, const char *priv_file, struct out *o)
 {
-    struct buf pub = slurp(pub_file), priv = slurp(priv_file);
+    struct buf pub = tpm_file(&S, pub_file), priv = tpm_file(&S, priv_file);
     TPM2B_PUBLIC tp = {0};
     TPM2B_PRIVATE tv = {0};
     assert_int_equal(Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub.p, pub.n, NULL, &tp), 0);
@@ -210,7 +198,7 @@ static void original_store(void)
     }
     /* parsec/B64("tpm" ++ "RootKeyTPM"): the root key's name as a Vec<u8>; attributes
      * {Persistent, RsaPublicKey, 2048, no usage, Algorithm::None}. */
-    struct buf name = slurp("root.name");
+    struct buf name = tpm_file(&S, "root.name");
     assert_int_equal(name.n, 34);
     struct out id = {.n = 0};
     put_vec(&id, name.p, name.n);
@@ -288,7 +276,7 @@ static uint64_t get_le(const uint8_t *p, int bytes)
 static void legacy_context(const char *ctx_file, size_t blob_len, size_t flip, const char *auth_hex,
                            struct out *o)
 {
-    struct buf f = slurp(ctx_file);
+    struct buf f = tpm_file(&S, ctx_file);
     assert_true(f.n >= 26);
     assert_int_equal(get_be(f.p, 4), 0xBADCC0DE);
     assert_int_equal(get_be(f.p + 4, 4), 1);
@@ -333,7 +321,7 @@ static int same(struct buf a, struct buf b)
 static void expect_current(const char *rel, const char *pub_file, const char *auth_hex,
                            int has_private, const char *attrs_hex)
 {
-    struct buf m = mapping_file(rel), pub = slurp(pub_file);
+    struct buf m = mapping_file(rel), pub = tpm_file(&S, pub_file);
     TPM2B_PUBLIC tp = {0};
     assert_int_equal(Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub.p, pub.n, NULL, &tp), 0);
     struct out want = {.n = 0};
@@ -368,7 +356,7 @@ static void expect_current(const char *rel, const char *pub_file, const char *au
 /* The exported public key is the one tpm2_create made. */
 static void expect_public(const struct caller *c, const char *name, const char *pub_file)
 {
-    struct buf pub = slurp(pub_file), got;
+    struct buf pub = tpm_file(&S, pub_file), got;
     TPM2B_PUBLIC tp = {0};
     assert_int_equal(Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub.p, pub.n, NULL, &tp), 0);
     assert_int_equal(op_export_public(c, name, &got), 0);

@@ -4,44 +4,9 @@
 #ifndef PARSEC_TEST_TPM_CREDENTIAL_H
 #define PARSEC_TEST_TPM_CREDENTIAL_H
 
-#include <stdarg.h>
 #include <tss2/tss2_mu.h>
 
 #include "tpm_test.h"
-
-/* Runs a tpm2-tools or openssl command line against s; fails the test if it fails. */
-static inline void tpm_tool(const struct swtpm *s, const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    assert_int_equal(swtpm_tool(s, cmd), 0);
-}
-
-/* The contents of file `name` in s's folder (at most 4 KiB). */
-static inline struct buf tpm_file(const struct swtpm *s, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", s->dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct buf b = {e2e_alloc(4096), 0};
-    b.n = fread(b.p, 1, 4096, f);
-    fclose(f);
-    return b;
-}
-
-static inline void tpm_file_write(const struct swtpm *s, const char *name, struct buf b)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", s->dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b.p, 1, b.n, f), b.n);
-    assert_int_equal(fclose(f), 0);
-}
 
 /* Gives the endorsement hierarchy the password ek_auth, as on a provisioned machine, and reads
  * the TPM's endorsement key from the TPM itself into ek.der (DER RSAPublicKey), where
