@@ -270,6 +270,29 @@ static int raw_wait(struct raw_call *r, int timeout_ms)
     return 1;
 }
 
+/* Whether a connection to swtpm's TPM port holds bytes swtpm has not read (a command sent to
+ * a stopped swtpm), within timeout_ms: /proc/net/tcp, local port, rx_queue. */
+static int swtpm_has_unread(int port, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        FILE *f = fopen("/proc/net/tcp", "r");
+        assert_non_null(f);
+        char line[512];
+        int found = 0;
+        while (!found && fgets(line, sizeof(line), f)) {
+            unsigned lport, tx, rx;
+            if (sscanf(line, " %*u: %*x:%x %*x:%*x %*x %x:%x", &lport, &tx, &rx) == 3 &&
+                (int)lport == port && rx > 0)
+                found = 1;
+        }
+        fclose(f);
+        if (found)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
 /* A TPM that stops answering holds its own requests, never those of another provider: with two
  * workers, three signatures wait on a stopped swtpm while the Mbed Crypto provider still
  * answers; once the TPM answers again, all three are served. */
@@ -311,9 +334,13 @@ static void hung_tpm_holds_no_other_provider(void **state)
     }
 
     assert_int_equal(kill(S.pid, SIGSTOP), 0);
-    for (int i = 0; i < 3; i++)
+    /* The first signature goes into the TPM alone: its command waits in the stopped swtpm's
+     * socket, and the worker that sent it waits for the answer. The others then reach the
+     * other worker, which sets them aside. */
+    assert_int_equal(pthread_create(&th[0], NULL, raw_run, &calls[0]), 0);
+    assert_true(swtpm_has_unread(S.port, 60000));
+    for (int i = 1; i < 3; i++)
         assert_int_equal(pthread_create(&th[i], NULL, raw_run, &calls[i]), 0);
-    /* One signature is in the TPM, the others wait outside the workers. */
     assert_true(daemon_wait_log(&D, "a request for provider 3 waits for its turn", 60000));
     assert_int_equal(pthread_create(&th[3], NULL, raw_run, &calls[3]), 0);
     int answered = raw_wait(&calls[3], 60000);
