@@ -390,9 +390,10 @@ static int op_generate_key(struct psc_provider *p, const struct psc_app *app,
         k.rsa_n = made.publicArea.unique.rsa;
     rc = key_store(p, &who, &a->attrs, &k);
 out:
-    char kb[LOG_STR_BUF];
-    if (rc != 0 && p->env.log_error_details)
+    if (rc != 0 && p->env.log_error_details) {
+        char kb[LOG_STR_BUF];
         log_error(MOD, "generate key \"%s\" status: %d", log_str(kb, who.key_name), rc);
+    }
     explicit_bzero(&sens, sizeof(sens));
     tpm_key_wipe(&k);
     return rc;
@@ -578,9 +579,10 @@ static int op_import_key(struct psc_provider *p, const struct psc_app *app,
     struct kim_info info = {.id = blob, .id_len = blob_len, .attrs = at};
     rc = kim_insert(p->kim, &who, &info);
 out:
-    char kb[LOG_STR_BUF];
-    if (rc != 0 && p->env.log_error_details)
+    if (rc != 0 && p->env.log_error_details) {
+        char kb[LOG_STR_BUF];
         log_error(MOD, "import key \"%s\" status: %d", log_str(kb, who.key_name), rc);
+    }
     if (blob) {
         explicit_bzero(blob, blob_len);
         free(blob);
